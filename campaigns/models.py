@@ -1,0 +1,87 @@
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+E164_REGEX = r"^\+[1-9][0-9]{6,14}$"
+E164 = RegexValidator(E164_REGEX, "Phone numbers must be in E.164 form, e.g. +250788123456.")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Africa/Kigali).")
+
+
+class Campaign(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+
+    name = models.CharField(max_length=200)
+    template = models.CharField(max_length=200, help_text="WhatsApp template name")
+    template_language = models.CharField(max_length=16, default="en")
+    template_variables = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    throttle_per_minute = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_progress_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("control_campaign", "Can start, stop and replay campaigns")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(throttle_per_minute__gt=0), name="campaign_throttle_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="campaign_quiet_hours_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        INVALID = "invalid"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    phone = models.CharField(max_length=16, validators=[E164])
+    variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    last_error_code = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "phone"], name="target_unique_phone"),
+            models.CheckConstraint(condition=Q(phone__regex=E164_REGEX), name="target_phone_e164"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "status", "next_attempt_at"], name="target_dispatch_queue"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.status})"

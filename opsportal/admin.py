@@ -1,0 +1,26 @@
+from django.contrib import admin, messages
+
+from opsportal.models import ApiToken
+from opsportal.services import api_token_revoke
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # tokens are issued by `manage.py create_api_token`, shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked tokens stay, so their use can still be recognised
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, actor=request.user)
+        messages.success(request, f"Revoked {queryset.count()} token(s).")

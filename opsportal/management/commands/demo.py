@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from campaigns.models import Campaign, Target
+from opsportal.roles import ROLES
+from opsportal.services import staff_create
+from vouchers.models import Station, Voucher
+from vouchers.services import station_create, vouchers_issue
+
+DEMO_PASSWORD = "opsportal-demo"
+STATIONS = [("KGL-001", "Kigali Remera"), ("KGL-002", "Kigali Nyamirambo"), ("HYE-001", "Huye Centre")]
+DEMO_VOUCHERS = 300
+DEMO_TARGETS = 200
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent): stations, vouchers, a campaign with targets, one user per role."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            for role in ROLES:
+                staff_create(username=role, role=role, password=DEMO_PASSWORD, email=f"{role}@example.com")
+            new_tokens = self._stations()
+            self._vouchers()
+            self._campaign()
+        self.stdout.write("Demo data ready. Log in at http://127.0.0.1:8000/admin/ as:")
+        for role in ROLES:
+            self.stdout.write(f"  {role:8} / {DEMO_PASSWORD}")
+        for code, token in new_tokens:
+            self.stdout.write(f"  station {code} token (shown once): {token}")
+
+    def _stations(self) -> list[tuple[str, str]]:
+        issued = []
+        for code, name in STATIONS:
+            if not Station.objects.filter(code=code).exists():
+                issued.append((code, station_create(code=code, name=name).token))
+        return issued
+
+    def _vouchers(self) -> None:
+        missing = DEMO_VOUCHERS - Voucher.objects.count()
+        if missing <= 0:
+            return
+        kigali = list(Station.objects.filter(code__startswith="KGL"))
+        half = missing // 2
+        vouchers_issue(count=half, amount=Decimal("5000"), currency="RWF", expires_in_days=90)
+        vouchers_issue(
+            count=missing - half, amount=Decimal("10000"), currency="RWF", stations=kigali, expires_in_days=30
+        )
+
+    def _campaign(self) -> None:
+        campaign, _ = Campaign.objects.get_or_create(
+            name="Demo: weekend fuel promo",
+            defaults={
+                "template": "fuel_promo_v2",
+                "template_variables": {"discount": "10%"},
+                "throttle_per_minute": 600,
+                "quiet_hours_start": "21:00",
+                "quiet_hours_end": "07:00",
+                "time_zone": "Africa/Kigali",
+            },
+        )
+        Target.objects.bulk_create(
+            [Target(campaign=campaign, phone=f"+25078800{i:04d}") for i in range(DEMO_TARGETS)],
+            ignore_conflicts=True,
+        )

@@ -1,0 +1,216 @@
+"""OpsPortal settings, read from the environment (django-environ).
+
+Every integration has one block with an ``*_ENABLED`` switch that defaults to
+"its required values are present"; an unset integration is *not configured*,
+never a crash. ``NAME_FILE`` is read before ``NAME`` for every value
+(``FileAwareEnv``), so secrets can come from mounted files.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.FileAwareEnv()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required unless DEBUG=true.")
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-true-0123456789"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "opsportal.apps.OpsPortalAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "opsportal.apps.OpsPortalConfig",
+    "audit.apps.AuditConfig",
+    "integrations.apps.IntegrationsConfig",
+    "vouchers.apps.VouchersConfig",
+    "campaigns.apps.CampaignsConfig",
+    "incidents.apps.IncidentsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "audit.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "opsportal.middleware.ApiTokenMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "opsportal.urls"
+WSGI_APPLICATION = "opsportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite is only the embedded default of `make run`; tests and production use PostgreSQL.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Persistent connections: a fresh connection per request costs ~3x throughput (performance.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- Security (production defaults; `check --deploy` passes with DEBUG=false) ---
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Background tasks (django-q2) ---
+# Empty Q_BROKER_URL = the Django ORM broker (works on SQLite and PostgreSQL);
+# redis://… = Redis. `timeout` must stay below `retry` or a slow task runs twice.
+Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
+Q_CLUSTER = {
+    "name": "opsportal",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=180),
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": env.float("Q_POLL", default=0.1),
+    "sync": env.bool("Q_SYNC", default=False),
+    "label": "Task queue",
+}
+if Q_BROKER_URL:
+    Q_CLUSTER["redis"] = Q_BROKER_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# locmem by default; CACHE_URL=redis://… or dbcache://table for several processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://opsportal")}
+
+# --- Integrations: one block each; `_ENABLED` defaults to "configured". ---
+# Supabase Edge Functions (voucher-png, send-whatsapp).
+SUPABASE_URL = env.str("SUPABASE_URL", default="")
+SUPABASE_FUNCTIONS_JWT = env.str("SUPABASE_FUNCTIONS_JWT", default="")  # Authorization: Bearer
+SUPABASE_FUNCTIONS_APIKEY = env.str("SUPABASE_FUNCTIONS_APIKEY", default="")  # apikey header
+SUPABASE_FUNCTIONS_ENABLED = env.bool("SUPABASE_FUNCTIONS_ENABLED", default=bool(SUPABASE_URL))
+
+# Supabase Management API.
+SUPABASE_MANAGEMENT_URL = env.str("SUPABASE_MANAGEMENT_URL", default="https://api.supabase.com")
+SUPABASE_ACCESS_TOKEN = env.str("SUPABASE_ACCESS_TOKEN", default="")
+SUPABASE_PROJECT_REF = env.str("SUPABASE_PROJECT_REF", default="")
+SUPABASE_MANAGEMENT_ENABLED = env.bool(
+    "SUPABASE_MANAGEMENT_ENABLED", default=bool(SUPABASE_ACCESS_TOKEN and SUPABASE_PROJECT_REF)
+)
+
+# Vercel.
+VERCEL_API_URL = env.str("VERCEL_API_URL", default="https://api.vercel.com")
+VERCEL_TOKEN = env.str("VERCEL_TOKEN", default="")
+VERCEL_PROJECT = env.str("VERCEL_PROJECT", default="")
+VERCEL_TEAM_ID = env.str("VERCEL_TEAM_ID", default="")
+VERCEL_ENABLED = env.bool("VERCEL_ENABLED", default=bool(VERCEL_TOKEN and VERCEL_PROJECT))
+
+# PagerDuty (REST + Events v2).
+PAGERDUTY_API_URL = env.str("PAGERDUTY_API_URL", default="https://api.pagerduty.com")
+PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", default="https://events.pagerduty.com")
+PAGERDUTY_API_KEY = env.str("PAGERDUTY_API_KEY", default="")
+PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", default="")
+PAGERDUTY_FROM_EMAIL = env.str("PAGERDUTY_FROM_EMAIL", default="")
+PAGERDUTY_ENABLED = env.bool(
+    "PAGERDUTY_ENABLED", default=bool(PAGERDUTY_ROUTING_KEY or PAGERDUTY_API_KEY)
+)
+
+# Slack.
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_OPS_CHANNEL = env.str("SLACK_OPS_CHANNEL", default="#ops")
+SLACK_ENABLED = env.bool("SLACK_ENABLED", default=bool(SLACK_BOT_TOKEN))
+
+# AWS Secrets Manager (boto3; credentials from the usual AWS environment).
+AWS_SECRETS_ENDPOINT_URL = env.str("AWS_SECRETS_ENDPOINT_URL", default="") or None
+AWS_REGION = env.str("AWS_REGION", default="eu-west-1")
+SECRETS_MANAGER_PROBE_SECRET = env.str(
+    "SECRETS_MANAGER_PROBE_SECRET", default="prod/easymo/supabase/service-role"
+)
+SECRETS_MANAGER_ENABLED = env.bool("SECRETS_MANAGER_ENABLED", default=False)
+
+# Outbound HTTP defaults (every client passes explicit timeouts).
+INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
+INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=5.0)
+
+# --- Station redeem API ---
+REDEEM_IDEMPOTENCY_RETENTION_DAYS = env.int("REDEEM_IDEMPOTENCY_RETENTION_DAYS", default=7)
+REDEEM_RATE_LIMIT_PER_MINUTE = env.int("REDEEM_RATE_LIMIT_PER_MINUTE", default=600)
+
+# --- Audit ---
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="") or SECRET_KEY
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "audit.redaction.MaskSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
