@@ -50,6 +50,12 @@ def _block_network():
 PASSWORD = "a-long-test-password-1"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per persona.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_staff(db):
     from opsportal.services import staff_create
@@ -115,6 +121,13 @@ def voucher_factory(db):
         return vouchers[0] if count == 1 else vouchers
 
     return _make
+
+
+# The audit tables refuse TRUNCATE (audit/migrations/0002_append_only.py); the flush that
+# empties the test database after each `transaction=True` test may pass (audit/maintenance.py).
+from audit.maintenance import allow_test_flush  # noqa: E402
+
+allow_test_flush()
 
 
 @pytest.fixture
