@@ -103,3 +103,107 @@ class VoucherEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voucher_id} {self.kind}"
+
+
+class RedeemOutcome(models.TextChoices):
+    """What one call of POST /api/station/redeem came to (the attempt log's outcome)."""
+
+    REDEEMED = "redeemed"
+    REPLAYED = "replayed"
+    ALREADY_REDEEMED = "already_redeemed"
+    NOT_FOUND = "not_found"
+    OUT_OF_SCOPE = "out_of_scope"
+    VOUCHER_VOID = "voucher_void"
+    VOUCHER_EXPIRED = "voucher_expired"
+    REQUEST_IN_PROGRESS = "request_in_progress"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    RATE_LIMITED = "rate_limited"
+
+
+# "Check the redeem logs for idempotency failures" (runbook): these outcomes.
+IDEMPOTENCY_FAILURES = (
+    RedeemOutcome.IDEMPOTENCY_KEY_REUSED,
+    RedeemOutcome.REQUEST_IN_PROGRESS,
+)
+
+
+class RedeemAttempt(models.Model):
+    """Every call of the redeem API, accepted or not. Never holds the station token.
+
+    Written by the redeem statement itself (vouchers/redeem_sql.py), append-only.
+    `station` is empty when the caller could not be authenticated.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    station = models.ForeignKey(
+        Station, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=32, choices=RedeemOutcome.choices)
+    http_status = models.PositiveSmallIntegerField()
+    # Server time from the request reaching the view to the decision, in milliseconds.
+    latency_ms = models.FloatField()
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["outcome", "-id"], name="redeemattempt_outcome_id"),
+            models.Index(fields=["station", "-id"], name="redeemattempt_station_id"),
+            models.Index(fields=["code", "-id"], name="redeemattempt_code_id"),
+            models.Index(fields=["at"], name="redeemattempt_at"),
+            models.Index(fields=["idempotency_key"], name="redeemattempt_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.outcome}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to (station, Idempotency-Key), replayed for the same body.
+
+    Only final answers are stored (never 400/401/429/in-progress); purged after
+    REDEEM_IDEMPOTENCY_RETENTION_DAYS by a scheduled task.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the canonical request body
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["station", "key"], name="idempotency_station_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}:{self.key}"
+
+
+class RedeemRateWindow(models.Model):
+    """Per-station request counter for one fixed window (shared by every process)."""
+
+    id = models.BigAutoField(primary_key=True)
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+")
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "window_start"], name="ratewindow_station_window"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratewindow_window_start")]
+
+    def __str__(self) -> str:
+        return f"{self.station_id}@{self.window_start:%H:%M} {self.hits}"

@@ -4,12 +4,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
-from vouchers.models import CURRENCY, STATION_CODE, Station, Voucher, VoucherEvent
+from vouchers.models import (
+    CURRENCY,
+    STATION_CODE,
+    IdempotencyRecord,
+    RedeemRateWindow,
+    Station,
+    Voucher,
+    VoucherEvent,
+)
 from vouchers.tokens import station_token_generate, station_token_hash
 
 # No 0/O, 1/I/L: codes are read aloud and typed by attendants.
@@ -125,3 +134,149 @@ def _vouchers_insert(count, amount, currency, stations, expires_in_days, actor) 
         },
     )
     return vouchers
+
+
+# --- Voucher operations (Station Redeem runbook). The incidents runbook engine calls
+# these by name; the permission rule lives here so every entry point shares it.
+
+OPERATE_PERMISSION = "vouchers.operate_voucher"
+MAX_REASON_LENGTH = 500
+
+
+def _operation_check(*, actor, reason: str) -> str:
+    """The permission and reason rules of every voucher operation; actor None = the system."""
+    if actor is not None and not actor.has_perm(OPERATE_PERMISSION):
+        raise PermissionDenied("You may not operate vouchers (needs the ops role).")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("A reason is required.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(f"The reason must be at most {MAX_REASON_LENGTH} characters.")
+    return reason
+
+
+def _actor_fields(actor) -> dict:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return {"actor": user, "actor_name": user.get_username() if user else "system"}
+
+
+def _event(voucher: Voucher, kind: str, actor, data: dict) -> VoucherEvent:
+    return VoucherEvent.objects.create(
+        voucher=voucher, kind=kind, at=timezone.now(), data=data, **_actor_fields(actor)
+    )
+
+
+def _locked(voucher: Voucher) -> Voucher:
+    # The redeem statement locks the same row, so an operation and a redemption never interleave.
+    return Voucher.objects.select_for_update().get(pk=voucher.pk)
+
+
+@transaction.atomic
+def voucher_void(*, voucher: Voucher, reason: str, actor) -> Voucher:
+    """Mark a voucher void (it can no longer be redeemed). Voiding a void voucher changes nothing."""
+    reason = _operation_check(actor=actor, reason=reason)
+    voucher = _locked(voucher)
+    if voucher.status == Voucher.Status.VOID:
+        return voucher
+    before = voucher.status
+    voucher.status = Voucher.Status.VOID
+    voucher.save(update_fields=["status"])
+    _event(voucher, VoucherEvent.Kind.VOIDED, actor, {"reason": reason, "status_before": before})
+    audit.record(
+        action="voucher.voided",
+        actor=actor,
+        target=voucher,
+        data={"reason": reason, "status_before": before},
+    )
+    return voucher
+
+
+@transaction.atomic
+def voucher_void_and_replace(*, voucher: Voucher, reason: str, actor) -> Voucher:
+    """Void `voucher` and issue a replacement with the same amount, currency, scope and expiry.
+
+    The runbook's answer to a double redemption. Idempotent: a voucher already
+    replaced returns its existing replacement.
+    """
+    reason = _operation_check(actor=actor, reason=reason)
+    voucher = _locked(voucher)
+    if voucher.replaced_by_id:
+        return voucher.replaced_by
+    before = voucher.status
+    stations = list(voucher.station_scope.all())
+    replacement = None
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                replacement = Voucher.objects.create(
+                    code=voucher_code_generate(),
+                    amount=voucher.amount,
+                    currency=voucher.currency,
+                    expires_at=voucher.expires_at,
+                )
+            break
+        except IntegrityError:  # code collision: draw again
+            if attempt == 2:
+                raise
+    replacement.station_scope.set(stations)
+    voucher.status = Voucher.Status.VOID
+    voucher.replaced_by = replacement
+    voucher.save(update_fields=["status", "replaced_by"])
+    _event(
+        voucher,
+        VoucherEvent.Kind.REPLACED,
+        actor,
+        {"reason": reason, "status_before": before, "replacement": replacement.code},
+    )
+    _event(
+        replacement,
+        VoucherEvent.Kind.REPLACEMENT_ISSUED,
+        actor,
+        {"reason": reason, "replaces": voucher.code, "amount": str(voucher.amount),
+         "currency": voucher.currency},
+    )
+    audit.record(
+        action="voucher.replaced",
+        actor=actor,
+        target=voucher,
+        data={
+            "reason": reason,
+            "status_before": before,
+            "replacement": replacement.code,
+            "replacement_id": replacement.pk,
+            "amount": str(voucher.amount),
+            "currency": voucher.currency,
+            "station_scope": [s.code for s in stations],
+        },
+    )
+    return replacement
+
+
+@transaction.atomic
+def voucher_scope_set(
+    *, voucher: Voucher, stations: Sequence[Station], actor, reason: str
+) -> Voucher:
+    """Set which stations may redeem the voucher (empty = any station)."""
+    reason = _operation_check(actor=actor, reason=reason)
+    voucher = _locked(voucher)
+    before = sorted(s.code for s in voucher.station_scope.all())
+    after = sorted({s.code for s in stations})
+    if before == after:
+        return voucher
+    voucher.station_scope.set(list(stations))
+    data = {"reason": reason, "before": before, "after": after}
+    _event(voucher, VoucherEvent.Kind.SCOPE_CHANGED, actor, data)
+    audit.record(action="voucher.scope_changed", actor=actor, target=voucher, data=data)
+    return voucher
+
+
+# --- Idempotency retention ---
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete idempotency records past the retention and finished rate windows."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REDEEM_IDEMPOTENCY_RETENTION_DAYS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    RedeemRateWindow.objects.filter(window_start__lt=now - timedelta(hours=1)).delete()
+    return deleted

@@ -1,0 +1,42 @@
+"""409 request_in_progress: the same (station, key) is held by a request still running."""
+
+import json
+
+import psycopg
+import pytest
+from django.db import connection
+
+from vouchers.models import RedeemAttempt
+
+
+def _raw_connection():
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], password=s["PASSWORD"] or None,
+        dbname=s["NAME"], autocommit=True,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_key_held_by_a_running_request_is_request_in_progress(
+    station_with_token, voucher_factory, redeem
+):
+    station, token = station_with_token
+    voucher = voucher_factory()
+    with _raw_connection() as other:
+        # What the redeem statement takes for (station, key) while it runs.
+        other.execute(
+            "SELECT pg_advisory_lock(hashtextextended(%s::text || ':' || %s, 0))",
+            [station.pk, "busy-key"],
+        )
+        response = redeem(token, {"code": voucher.code}, key="busy-key")
+        assert response.status_code == 409
+        assert json.loads(response.content) == {"error": "request_in_progress"}
+        voucher.refresh_from_db()
+        assert voucher.status == "issued"
+    # Once the holder is gone the key works, and the in-progress answer was not stored.
+    assert redeem(token, {"code": voucher.code}, key="busy-key").status_code == 200
+    assert list(RedeemAttempt.objects.order_by("id").values_list("outcome", flat=True)) == [
+        "request_in_progress",
+        "redeemed",
+    ]

@@ -1,0 +1,199 @@
+"""POST /api/station/redeem: request validation and the redemption service.
+
+The view hands the raw request parts to `redeem_request_process`; everything the
+contract promises (docs/contracts.md) is decided here and in one SQL statement
+(`vouchers.redeem_sql`). The station token is only ever hashed, never stored,
+logged or echoed.
+"""
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+import audit
+from vouchers.redeem_sql import REDEEM_SQL
+from vouchers.tokens import station_token_hash
+
+MAX_BODY_BYTES = 4096
+MAX_CODE_LENGTH = 64
+MAX_REFERENCE_LENGTH = 64
+ALLOWED_FIELDS = frozenset({"code", "reference"})
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+_BEARER = re.compile(r"Bearer ([\x21-\x7e]{1,512})")
+_RETRIES_AFTER_KEY_RACE = 3
+
+
+class InvalidRequest(ValueError):
+    """The request breaks the contract's input rules → 400 invalid_request."""
+
+
+@dataclass
+class RedeemResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RedeemInput:
+    code: str
+    reference: str | None
+    fingerprint: str
+
+
+def _reject_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise InvalidRequest("duplicate field")
+    return dict(pairs)
+
+
+def _reject_constant(name):
+    raise InvalidRequest(f"{name} is not JSON")
+
+
+def _printable(value: str) -> bool:
+    # isprintable() also refuses lone surrogates and NUL, which PostgreSQL cannot store.
+    return value.isprintable()
+
+
+def redeem_body_parse(*, content_type: str, body: bytes) -> RedeemInput:
+    """The validated body, or InvalidRequest saying what is wrong (no secrets in it)."""
+    if content_type != "application/json":
+        raise InvalidRequest("Content-Type must be application/json")
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(
+            body, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except InvalidRequest:
+        raise
+    except (ValueError, RecursionError):
+        raise InvalidRequest("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("body must be a JSON object")
+    unknown = set(data) - ALLOWED_FIELDS
+    if unknown:
+        raise InvalidRequest("unknown fields: " + ", ".join(sorted(unknown))[:200])
+    code = data.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise InvalidRequest("code is required (a non-empty string)")
+    if len(code) > MAX_CODE_LENGTH or not _printable(code):
+        raise InvalidRequest(f"code must be at most {MAX_CODE_LENGTH} printable characters")
+    reference = data.get("reference")
+    if "reference" in data:
+        if not isinstance(reference, str):
+            raise InvalidRequest("reference must be a string")
+        if len(reference) > MAX_REFERENCE_LENGTH or not _printable(reference):
+            raise InvalidRequest(
+                f"reference must be at most {MAX_REFERENCE_LENGTH} printable characters"
+            )
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return RedeemInput(
+        code=code.strip().upper(),
+        reference=reference,
+        fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+    )
+
+
+def _loggable(value: str | None, limit: int) -> str:
+    """A value from the request as it may be stored in the attempt log."""
+    if not value:
+        return ""
+    value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    return value[:limit]
+
+
+def _json(body: dict) -> bytes:
+    return json.dumps(body, separators=(", ", ": ")).encode()
+
+
+def redeem_request_process(
+    *,
+    authorization: str,
+    idempotency_key: str | None,
+    content_type: str,
+    body: bytes,
+    request_id: str = "",
+    started: float | None = None,
+) -> RedeemResponse:
+    """Decide and record one redeem call. Never raises for bad input."""
+    started = started if started is not None else time.perf_counter()
+    match = _BEARER.fullmatch(authorization or "")
+    token_hash = station_token_hash(match.group(1)) if match else ""
+
+    detail = ""
+    parsed: RedeemInput | None = None
+    try:
+        if idempotency_key is None or not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise InvalidRequest("Idempotency-Key header must be 1-255 visible ASCII characters")
+        parsed = redeem_body_parse(content_type=content_type, body=body)
+    except InvalidRequest as exc:
+        detail = str(exc)
+
+    params = {
+        "th": token_hash,
+        "lim": settings.REDEEM_RATE_LIMIT_PER_MINUTE,
+        "valid": parsed is not None,
+        "key": idempotency_key if parsed else "",
+        "code": parsed.code if parsed else "",
+        "ref": parsed.reference if parsed else None,
+        "fp": parsed.fingerprint if parsed else "",
+        "log_key": _loggable(idempotency_key, 255),
+        "log_code": parsed.code if parsed else "",
+        "log_ref": (parsed.reference or "") if parsed else "",
+        "rid": request_id[:64],
+    }
+    for attempt in range(_RETRIES_AFTER_KEY_RACE):
+        params["pre_ms"] = (time.perf_counter() - started) * 1000
+        try:
+            row = _redeem_execute(params)
+            break
+        except IntegrityError:
+            # Lost the race described in redeem_sql: nothing was written; run again
+            # with a fresh snapshot, which now sees the other request's record.
+            if attempt == _RETRIES_AFTER_KEY_RACE - 1:
+                raise
+    outcome, status, body_text, _vid, _vcode, _scode, _amount, _cur, retry_after = row
+
+    headers: dict[str, str] = {}
+    if outcome == "invalid_request":
+        return RedeemResponse(400, _json({"error": "invalid_request", "detail": detail}))
+    if outcome == "unauthorized":
+        headers["WWW-Authenticate"] = 'Bearer realm="station"'
+    elif outcome == "rate_limited":
+        headers["Retry-After"] = str(retry_after)
+    elif outcome == "replayed":
+        headers["Idempotent-Replayed"] = "true"
+    return RedeemResponse(status, body_text.encode(), headers)
+
+
+def _redeem_execute(params: dict) -> tuple:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(REDEEM_SQL, params)
+            row = cursor.fetchone()
+        outcome, _status, _body, vid, vcode, scode, amount, currency, _ra = row
+        if outcome == "redeemed":
+            audit.record(
+                action="voucher.redeemed",
+                actor_name=f"station:{scode}",
+                target_type="vouchers.voucher",
+                target_id=vid,
+                target_repr=vcode,
+                data={
+                    "station": scode,
+                    "amount": amount,
+                    "currency": currency,
+                    "idempotency_key": params["key"],
+                    "reference": params["ref"],
+                },
+                request_id=params["rid"],
+            )
+    return row

@@ -1,0 +1,159 @@
+"""The whole station redemption as ONE PostgreSQL statement.
+
+Why one statement: the redeem API's budget is a few hundred microseconds of
+server time (performance.md). Station lookup, the per-station rate window, the
+idempotency check, the voucher row lock, the redemption, its event, the stored
+idempotent response and the attempt log all happen in a single round trip; the
+caller wraps it in a transaction only to add the audit entry via `audit.record`.
+
+Concurrency, in READ COMMITTED:
+- `v` locks the voucher row (`FOR UPDATE`); a concurrent redeemer waits and then
+  sees the row's latest version, so a voucher is redeemed at most once.
+- (station, key) is guarded by a transaction-scoped advisory lock taken without
+  waiting: if another request holds it, this one answers `request_in_progress`.
+- A request that takes the lock just after the holder committed may not see the
+  holder's idempotency record in its (older) snapshot; its INSERT of the record
+  then hits the unique constraint, the whole statement rolls back (nothing was
+  redeemed), and the caller runs it again with a fresh snapshot (→ replay / 422).
+"""
+
+# Outcomes whose response is stored and replayed for the same (station, key, body).
+STORED_OUTCOMES = (
+    "redeemed",
+    "not_found",
+    "out_of_scope",
+    "voucher_void",
+    "voucher_expired",
+    "already_redeemed",
+)
+
+_TS = """to_char(({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+REDEEM_SQL = f"""
+WITH
+st AS MATERIALIZED (
+    SELECT id, code FROM vouchers_station WHERE token_hash = %(th)s AND active
+),
+rl AS MATERIALIZED (
+    INSERT INTO vouchers_redeemratewindow AS w (station_id, window_start, hits)
+    SELECT id, date_trunc('minute', now()), 1 FROM st
+    ON CONFLICT (station_id, window_start) DO UPDATE SET hits = w.hits + 1
+    RETURNING hits
+),
+g AS MATERIALIZED (
+    SELECT st.id AS sid, st.code AS scode,
+           (%(lim)s > 0 AND (SELECT hits FROM rl) > %(lim)s) AS limited
+    FROM st
+),
+prev AS MATERIALIZED (
+    SELECT r.fingerprint, r.status_code, r.body
+    FROM vouchers_idempotencyrecord r JOIN g ON r.station_id = g.sid
+    WHERE %(valid)s AND NOT g.limited AND r.key = %(key)s
+),
+lk AS MATERIALIZED (
+    SELECT pg_try_advisory_xact_lock(hashtextextended(g.sid::text || ':' || %(key)s, 0)) AS got
+    FROM g
+    WHERE %(valid)s AND NOT g.limited AND NOT EXISTS (SELECT 1 FROM prev)
+),
+v AS MATERIALIZED (
+    SELECT id, code, amount, currency, status, expires_at, redeemed_at, redeemed_by_id
+    FROM vouchers_voucher
+    WHERE code = %(code)s AND (SELECT got FROM lk)
+    FOR UPDATE
+),
+d AS MATERIALIZED (
+    SELECT
+        CASE
+            WHEN g.sid IS NULL THEN 'unauthorized'
+            WHEN g.limited THEN 'rate_limited'
+            WHEN NOT %(valid)s THEN 'invalid_request'
+            WHEN p.fingerprint = %(fp)s THEN 'replayed'
+            WHEN p.fingerprint IS NOT NULL THEN 'idempotency_key_reused'
+            WHEN NOT l.got THEN 'request_in_progress'
+            WHEN v.id IS NULL THEN 'not_found'
+            WHEN EXISTS (SELECT 1 FROM vouchers_voucher_station_scope s WHERE s.voucher_id = v.id)
+                 AND NOT EXISTS (
+                    SELECT 1 FROM vouchers_voucher_station_scope s
+                    WHERE s.voucher_id = v.id AND s.station_id = g.sid
+                 ) THEN 'out_of_scope'
+            WHEN v.status = 'void' THEN 'voucher_void'
+            WHEN v.status = 'redeemed' THEN 'already_redeemed'
+            WHEN v.status = 'expired' OR v.expires_at <= now() THEN 'voucher_expired'
+            WHEN v.status = 'issued' THEN 'redeemed'
+            ELSE 'voucher_void'
+        END AS outcome,
+        g.sid, g.scode, p.status_code AS prev_status, p.body AS prev_body,
+        v.id AS vid, v.code AS vcode, v.amount, v.currency,
+        v.redeemed_at AS prev_redeemed_at, v.redeemed_by_id AS prev_redeemed_by
+    FROM (SELECT 1) AS one
+    LEFT JOIN g ON true
+    LEFT JOIN prev p ON true
+    LEFT JOIN lk l ON true
+    LEFT JOIN v ON true
+),
+upd AS (
+    UPDATE vouchers_voucher AS u
+    SET status = 'redeemed', redeemed_at = now(), redeemed_by_id = d.sid
+    FROM d
+    WHERE u.id = d.vid AND d.outcome = 'redeemed'
+    RETURNING u.id
+),
+resp AS MATERIALIZED (
+    SELECT
+        d.outcome,
+        CASE d.outcome
+            WHEN 'redeemed' THEN 200
+            WHEN 'replayed' THEN d.prev_status
+            WHEN 'unauthorized' THEN 401
+            WHEN 'rate_limited' THEN 429
+            WHEN 'invalid_request' THEN 400
+            WHEN 'idempotency_key_reused' THEN 422
+            WHEN 'not_found' THEN 404
+            WHEN 'out_of_scope' THEN 403
+            ELSE 409
+        END AS http_status,
+        CASE d.outcome
+            WHEN 'redeemed' THEN jsonb_build_object(
+                'status', 'redeemed',
+                'voucher', jsonb_build_object(
+                    'code', d.vcode,
+                    'amount', d.amount::text,
+                    'currency', d.currency,
+                    'redeemed_at', {_TS.format("now()")},
+                    'station', d.scode))
+            WHEN 'replayed' THEN d.prev_body
+            WHEN 'already_redeemed' THEN jsonb_build_object(
+                'error', 'already_redeemed',
+                'redeemed_at', {_TS.format("d.prev_redeemed_at")},
+                'station', (SELECT code FROM vouchers_station WHERE id = d.prev_redeemed_by))
+            ELSE jsonb_build_object('error', d.outcome)
+        END AS body
+    FROM d
+),
+ev AS (
+    INSERT INTO vouchers_voucherevent (voucher_id, kind, station_id, actor_name, data, at)
+    SELECT upd.id, 'redeemed', d.sid, 'station:' || d.scode,
+           jsonb_build_object('idempotency_key', %(key)s, 'reference', %(ref)s), now()
+    FROM upd, d
+),
+idem AS (
+    INSERT INTO vouchers_idempotencyrecord
+        (station_id, key, fingerprint, status_code, body, created_at)
+    SELECT d.sid, %(key)s, %(fp)s, resp.http_status, resp.body, now()
+    FROM resp, d
+    WHERE resp.outcome IN ({", ".join(f"'{o}'" for o in STORED_OUTCOMES)})
+),
+att AS (
+    INSERT INTO vouchers_redeemattempt
+        (at, station_id, idempotency_key, code, reference, outcome, http_status,
+         latency_ms, request_id)
+    SELECT now(), d.sid, %(log_key)s, %(log_code)s, %(log_ref)s, resp.outcome, resp.http_status,
+           %(pre_ms)s + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()),
+           %(rid)s
+    FROM resp, d
+)
+SELECT resp.outcome, resp.http_status, resp.body::text, d.vid, d.vcode, d.scode,
+       d.amount::text, d.currency,
+       (60 - floor(extract(second FROM now())))::int AS retry_after
+FROM resp, d
+"""
