@@ -1,0 +1,20 @@
+from incidents.models.incident import (
+    OPEN_STATUSES,
+    ImpactedObject,
+    Incident,
+    IncidentNote,
+    IncidentStep,
+    TimelineEntry,
+)
+from incidents.models.runs import Approval, StepRun
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Approval",
+    "ImpactedObject",
+    "Incident",
+    "IncidentNote",
+    "IncidentStep",
+    "StepRun",
+    "TimelineEntry",
+]

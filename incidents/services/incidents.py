@@ -1,0 +1,242 @@
+"""Opening incidents, their status and checklist steps."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import audit
+from incidents.models import OPEN_STATUSES, ImpactedObject, Incident, IncidentStep
+from incidents.runbooks import runbook_get
+from incidents.services.timeline import actor_label, timeline_append
+
+
+@dataclass(frozen=True)
+class Impacted:
+    object_type: str  # model label, e.g. "campaigns.campaign"
+    object_id: str | int
+    object_repr: str = ""
+
+
+TRANSITIONS = {
+    "open": {"mitigated", "resolved"},
+    "mitigated": {"open", "resolved"},
+    "resolved": {"closed", "open"},
+    "closed": set(),
+}
+
+
+def _require(actor: Any, perm: str) -> None:
+    if actor is not None and not actor.has_perm(perm):
+        raise PermissionDenied(f"You need the {perm} permission.")
+
+
+def incident_impacted_add(*, incident: Incident, impacted: list[Impacted], actor: Any = None):
+    for item in impacted:
+        _, created = ImpactedObject.objects.get_or_create(
+            incident=incident,
+            object_type=item.object_type,
+            object_id=str(item.object_id),
+            defaults={"object_repr": item.object_repr[:200]},
+        )
+        if created:
+            timeline_append(
+                incident=incident,
+                kind="impacted_added",
+                message=f"Impacted: {item.object_type} {item.object_id} {item.object_repr}".strip(),
+                actor=actor,
+            )
+
+
+def incident_open(
+    *,
+    runbook_key: str,
+    title: str = "",
+    severity: str = "",
+    dedup_key: str = "",
+    actor: Any = None,
+    impacted: list[Impacted] = (),
+    detected_at: datetime | None = None,
+    detail: str = "",
+) -> tuple[Incident, bool]:
+    """Open an incident (or return the open one for the same runbook + subject).
+
+    Returns (incident, created). A detector racing another detector, or a person,
+    for the same subject ends up on the same incident: the partial unique
+    constraint decides and the loser joins the winner.
+    """
+    _require(actor, "incidents.add_incident")
+    runbook = runbook_get(runbook_key)
+    if severity and severity not in Incident.Severity.values:
+        raise ValidationError(f"Unknown severity {severity!r}.")
+    if dedup_key:
+        existing = Incident.objects.filter(
+            runbook_key=runbook_key, dedup_key=dedup_key, status__in=OPEN_STATUSES
+        ).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            return _incident_create(
+                runbook, title, severity, dedup_key, actor, impacted, detected_at, detail
+            ), True
+    except IntegrityError:
+        if not dedup_key:
+            raise
+        existing = Incident.objects.get(
+            runbook_key=runbook_key, dedup_key=dedup_key, status__in=OPEN_STATUSES
+        )
+        return existing, False
+
+
+def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detected_at, detail):
+    now = timezone.now()
+    detected_at = detected_at or now
+    incident = Incident.objects.create(
+        runbook_key=runbook.key,
+        runbook_title=runbook.title,
+        title=(title or runbook.title)[:200],
+        severity=severity or runbook.severity,
+        dedup_key=dedup_key[:200],
+        opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+        opened_by_name=actor_label(actor),
+        detected_at=detected_at,
+        opened_at=now,
+    )
+    IncidentStep.objects.bulk_create(
+        IncidentStep(
+            incident=incident,
+            position=position,
+            phase=phase,
+            number=number,
+            key=step.key,
+            kind=step.kind,
+            text=step.text,
+            action_key=step.action,
+            gate_key=step.gate,
+            default_params=step.params,
+            due_at=detected_at + step.due_after if step.due_after else None,
+        )
+        for position, number, phase, step in runbook.numbered_steps()
+    )
+    timeline_append(
+        incident=incident,
+        kind="opened",
+        message=f"Opened from runbook “{runbook.title}”" + (f": {detail}" if detail else "."),
+        actor=actor,
+        data={"dedup_key": dedup_key},
+    )
+    if detail:
+        # A detector's evidence is the detect step's note: the step is done by detecting.
+        detect = incident.steps.filter(phase="detect", kind="checklist").first()
+        if detect:
+            _step_complete(detect, actor, detail)
+    incident_impacted_add(incident=incident, impacted=list(impacted), actor=actor)
+    audit.record(
+        action="incident.opened",
+        actor=actor,
+        target=incident,
+        incident_id=incident.pk,
+        data={"runbook": runbook.key, "dedup_key": dedup_key, "severity": incident.severity},
+    )
+    return incident
+
+
+def _step_complete(step: IncidentStep, actor: Any, note: str, status: str = "done") -> None:
+    step.status = status
+    step.note = note[:5000]
+    step.completed_at = timezone.now()
+    step.completed_by_name = actor_label(actor)
+    step.save(update_fields=["status", "note", "completed_at", "completed_by_name"])
+    timeline_append(
+        incident=step.incident,
+        kind=f"step_{status}",
+        message=f"Step {step.number} {status}: {step.text}" + (f" — {note}" if note else ""),
+        actor=actor,
+        step=step,
+    )
+
+
+@transaction.atomic
+def incident_step_complete(
+    *, step: IncidentStep, actor: Any, note: str = "", skip: bool = False
+) -> IncidentStep:
+    """A person marks a checklist item done (or skipped, e.g. "not rate-limited"), with a note."""
+    _require(actor, "incidents.run_safe_step")
+    step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step.pk)
+    if not step.incident.is_open:
+        raise ValidationError("The incident is no longer open.")
+    if step.kind == IncidentStep.Kind.ACTION and not skip:
+        raise ValidationError("Action steps are done by running them.")
+    if skip and not note.strip():
+        raise ValidationError("Say why the step is skipped.")
+    _step_complete(step, actor, note.strip(), "skipped" if skip else "done")
+    audit.record(
+        action="incident.step_skipped" if skip else "incident.step_done",
+        actor=actor,
+        target=step.incident,
+        incident_id=step.incident_id,
+        data={"step": step.number, "key": step.key, "note": note.strip()},
+    )
+    return step
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, actor: Any) -> Incident:
+    _require(actor, "incidents.add_incident")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = timezone.now()
+        incident.save(update_fields=["acknowledged_at"])
+        timeline_append(
+            incident=incident, kind="acknowledged", message="Acknowledged.", actor=actor
+        )
+        audit.record(
+            action="incident.acknowledged", actor=actor, target=incident, incident_id=incident.pk
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_status_set(*, incident: Incident, status: str, actor: Any, note: str = "") -> Incident:
+    _require(actor, "incidents.change_incident")
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if status not in TRANSITIONS:
+        raise ValidationError(f"Unknown status {status!r}.")
+    if status not in TRANSITIONS[incident.status]:
+        raise ValidationError(f"An incident cannot go from {incident.status} to {status}.")
+    before, now = incident.status, timezone.now()
+    incident.status = status
+    incident.acknowledged_at = incident.acknowledged_at or now
+    if status == "mitigated":
+        incident.mitigated_at = incident.mitigated_at or now
+    elif status == "resolved":
+        incident.mitigated_at = incident.mitigated_at or now
+        incident.resolved_at = now
+    elif status == "closed":
+        incident.closed_at = now
+    elif status == "open":
+        incident.resolved_at = None
+    incident.save()
+    timeline_append(
+        incident=incident,
+        kind="status",
+        message=f"Status {before} → {status}" + (f": {note}" if note else "."),
+        actor=actor,
+        data={"from": before, "to": status},
+    )
+    audit.record(
+        action=f"incident.{status}",
+        actor=actor,
+        target=incident,
+        incident_id=incident.pk,
+        data={"from": before, "to": status, "note": note},
+    )
+    if status == "resolved":
+        from incidents.services.postmortem import incident_postmortem_generate
+
+        incident_postmortem_generate(incident=incident, actor=actor)
+    return incident

@@ -1,0 +1,98 @@
+"""The postmortem draft: Markdown assembled from the incident's own records."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+import audit
+from incidents.models import Incident, StepRun
+from incidents.services.timeline import timeline_append
+
+
+def _duration(start: datetime | None, end: datetime | None) -> str:
+    if not start or not end:
+        return "—"
+    seconds = int(max((end - start), timedelta(0)).total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+def _at(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value else "—"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def postmortem_markdown(*, incident: Incident) -> str:
+    lines = [
+        f"# Postmortem draft — incident #{incident.pk}: {incident.title}",
+        "",
+        f"- Runbook: {incident.runbook_title} (`{incident.runbook_key}`)",
+        f"- Severity: {incident.get_severity_display()}",
+        f"- Status: {incident.status}",
+        f"- Detected: {_at(incident.detected_at)}; opened: {_at(incident.opened_at)} "
+        f"by {incident.opened_by_name}",
+        "",
+        "## Times",
+        "",
+        f"- Time to detect (detected → opened): "
+        f"{_duration(incident.detected_at, incident.opened_at)}",
+        f"- Time to acknowledge: {_duration(incident.opened_at, incident.acknowledged_at)}",
+        f"- Time to mitigate: {_duration(incident.detected_at, incident.mitigated_at)}",
+        f"- Time to resolve: {_duration(incident.detected_at, incident.resolved_at)}",
+        "",
+        "## Impacted objects",
+        "",
+    ]
+    impacted = list(incident.impacted.all())
+    lines += [f"- {i.object_type} {i.object_id} {i.object_repr}".rstrip() for i in impacted] or [
+        "- none recorded"
+    ]
+    lines += ["", "## Mitigations used", ""]
+    runs = incident.runs.filter(dry_run=False).select_related("step").order_by("id")
+    for run in runs:
+        outcome = run.status + (f" — {run.error}" if run.error else "")
+        lines.append(
+            f"- Step {run.step.number} `{run.action_key}` by {run.actor_name} "
+            f"at {_at(run.finished_at or run.queued_at)}: {outcome}"
+        )
+    if not any(r.status == StepRun.Status.SUCCEEDED for r in runs):
+        lines.append("- no action succeeded")
+    lines += ["", "## Checklist", ""]
+    for step in incident.steps.all():
+        mark = "x" if step.status in ("done", "skipped") else " "
+        note = f" — {step.note}" if step.note else ""
+        lines.append(f"- [{mark}] {step.number} {step.text} ({step.status}){note}")
+    lines += ["", "## Timeline", "", "| at (UTC) | who | what |", "|---|---|---|"]
+    for entry in incident.timeline.order_by("id"):
+        lines.append(
+            f"| {entry.at:%Y-%m-%d %H:%M:%S} | {_cell(entry.actor_name)} | {_cell(entry.message)} |"
+        )
+    lines += ["", "## Notes", ""]
+    lines += [f"- {n.at:%H:%M} {n.author_name}: {n.text}" for n in incident.notes.all()] or [
+        "- none"
+    ]
+    lines += ["", "## Root cause, follow-ups", "", "_To be written by the incident owner._", ""]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def incident_postmortem_generate(*, incident: Incident, actor: Any = None) -> str:
+    markdown = postmortem_markdown(incident=incident)
+    Incident.objects.filter(pk=incident.pk).update(postmortem_markdown=markdown)
+    incident.postmortem_markdown = markdown
+    timeline_append(
+        incident=incident, kind="postmortem", message="Postmortem draft written.", actor=actor
+    )
+    audit.record(
+        action="incident.postmortem_generated",
+        actor=actor,
+        target=incident,
+        incident_id=incident.pk,
+        data={"chars": len(markdown)},
+    )
+    return markdown

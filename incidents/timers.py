@@ -1,0 +1,53 @@
+"""Escalation timers: a step with a due time is announced in Slack once it falls due."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.models import OPEN_STATUSES, IncidentStep
+from incidents.services.timeline import timeline_append
+
+logger = logging.getLogger(__name__)
+
+
+def escalations_announce() -> int:
+    """Announce every due, unfinished, not-yet-announced escalation step of an open incident."""
+    from incidents.outbound import OutboundError, slack_post
+
+    now = timezone.now()
+    due = IncidentStep.objects.filter(
+        kind__in=("action", "checklist"),
+        due_at__lte=now,
+        announced_at__isnull=True,
+        status__in=("pending", "failed", "awaiting_approval"),
+        incident__status__in=OPEN_STATUSES,
+    ).select_related("incident")
+    announced = 0
+    for step in due:
+        with transaction.atomic():
+            # Claim first, so two schedulers never announce the same step twice.
+            claimed = IncidentStep.objects.filter(pk=step.pk, announced_at__isnull=True).update(
+                announced_at=now
+            )
+            if not claimed:
+                continue
+            incident = step.incident
+            text = (
+                f":rotating_light: Escalation due for incident #{incident.pk} “{incident.title}”: "
+                f"step {step.number} — {step.text}"
+            )
+            try:
+                slack_post(text=text)
+                outcome = "announced in Slack"
+            except OutboundError as exc:
+                outcome = f"Slack announcement failed: {exc}"
+                logger.warning("escalation announcement for step %s failed: %s", step.pk, exc)
+            timeline_append(
+                incident=incident,
+                kind="escalation_due",
+                message=f"Escalation step {step.number} is due ({outcome}).",
+                step=step,
+            )
+            announced += 1
+    return announced
