@@ -35,10 +35,19 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_progress_at = models.DateTimeField(null=True, blank=True)
+    # Campaign-wide backoff after a throttling answer (Retry-After or exponential default).
+    backoff_until = models.DateTimeField(null=True, blank=True)
+    backoff_level = models.PositiveSmallIntegerField(default=0)
+    # When the dispatcher next intends to send (quiet hours end, backoff end, next retry).
+    next_send_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        permissions = [("control_campaign", "Can start, stop and replay campaigns")]
+        permissions = [
+            ("control_campaign", "Can start, stop and replay campaigns"),
+            ("export_targets", "Can export failed and invalid targets"),
+            ("send_test_message", "Can send a test message of a campaign"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(throttle_per_minute__gt=0), name="campaign_throttle_positive"
@@ -85,3 +94,57 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"
+
+
+class DispatchLease(models.Model):
+    """Who dispatches a campaign right now. A holder renews `expires_at` while it works;
+    a crashed holder's lease simply expires and the next slice takes over."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    holder = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField()
+    acquired_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} held by {self.holder or '-'} until {self.expires_at}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life of a dispatcher worker (slices and the watchdog schedule write it)."""
+
+    worker = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker} @ {self.seen_at}"
+
+
+class SendResult(models.Model):
+    """One send attempt and what came of it: the Notifications page and failure rate."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent"
+        RESCHEDULED = "rescheduled"  # throttled: tried again later, not a failure of the target
+        RETRY = "retry"  # 5xx/timeout, will be retried
+        FAILED = "failed"
+        INVALID = "invalid"
+
+    at = models.DateTimeField(db_index=True)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="send_results", null=True, blank=True
+    )
+    target = models.ForeignKey(Target, on_delete=models.SET_NULL, null=True, blank=True)
+    phone = models.CharField(max_length=16)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    message_id = models.CharField(max_length=128, blank=True)
+    is_test = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["campaign", "-id"], name="sendresult_campaign_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.outcome} {self.error_code}".strip()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/me", views.api_me, name="api-me"),
     path("api/station/", include("vouchers.api_urls")),
     path("api/schema/", vouchers_api.schema, name="api-schema"),
+    path("api/campaigns/", include("campaigns.urls")),
 ]

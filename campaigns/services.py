@@ -1,0 +1,215 @@
+"""Campaign writes: control (start/stop/replay/pause), rescheduling, test sends, the watchdog.
+
+Every control action checks nothing about the caller (views and admin check
+`campaigns.control_campaign`), writes its audit entry in its own transaction,
+and enqueues dispatcher work only after commit.
+"""
+
+import datetime as dt
+import uuid
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+import audit
+from campaigns import leases
+from campaigns.errors import (
+    CampaignError,
+    CampaignNotFound,
+    IntegrationUnhealthy,
+    InvalidState,
+    SendFailed,
+)
+from campaigns.health import whatsapp_is_red
+from campaigns.models import Campaign, DispatchLease, SendResult, WorkerHeartbeat
+from campaigns.outcomes import error_code_of
+from campaigns.phones import phone_normalise
+from integrations.clients.edge_functions import SendWhatsAppClient
+from integrations.errors import IntegrationError
+
+KICK_AHEAD_SECONDS = 30  # the watchdog runs every minute: wake campaigns a little early
+HEARTBEAT_RETENTION = dt.timedelta(days=1)
+
+
+def campaign_enqueue_slice(*, campaign_id: int) -> None:
+    """Queue one dispatcher slice once the current transaction (if any) commits."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "campaigns.tasks.dispatch_slice", campaign_id, group=f"campaign-{campaign_id}"
+        )
+    )
+
+
+def _locked(campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+    if campaign is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+def campaign_start(*, campaign_id: int, actor) -> Campaign:
+    """draft/paused → running. Refused while the WhatsApp EF probe is red or when completed."""
+    state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
+    if state is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    if state == Campaign.State.COMPLETED:
+        raise InvalidState("the campaign is completed")
+    if state != Campaign.State.RUNNING and whatsapp_is_red():  # may probe: outside the lock
+        raise IntegrationUnhealthy("the WhatsApp Edge Function probe is red")
+    return _start_locked(campaign_id=campaign_id, actor=actor)
+
+
+@transaction.atomic
+def _start_locked(*, campaign_id: int, actor) -> Campaign:
+    campaign = _locked(campaign_id)
+    if campaign.state == Campaign.State.COMPLETED:
+        raise InvalidState("the campaign is completed")
+    if campaign.state == Campaign.State.RUNNING:
+        return campaign
+    now = timezone.now()
+    previous = campaign.state
+    campaign.state = Campaign.State.RUNNING
+    campaign.started_at = campaign.started_at or now
+    # The stall clock restarts at a (re)start; a stale backoff does not carry over.
+    campaign.last_progress_at = now
+    campaign.backoff_until = None
+    campaign.backoff_level = 0
+    campaign.next_send_at = None
+    campaign.save(
+        update_fields=["state", "started_at", "last_progress_at", "backoff_until",
+                       "backoff_level", "next_send_at", "updated_at"]
+    )
+    audit.record(action="campaign.start", actor=actor, target=campaign, data={"from": previous})
+    campaign_enqueue_slice(campaign_id=campaign.pk)
+    return campaign
+
+
+@transaction.atomic
+def campaign_stop(*, campaign_id: int, actor) -> Campaign:
+    """running → paused (the runbook's "Pause"). A no-op unless running.
+
+    The dispatcher sees it within one coordinator tick (0.2 s) and sends nothing more
+    than the sends already in flight.
+    """
+    campaign = _locked(campaign_id)
+    if campaign.state != Campaign.State.RUNNING:
+        return campaign
+    campaign.state = Campaign.State.PAUSED
+    campaign.next_send_at = None
+    campaign.save(update_fields=["state", "next_send_at", "updated_at"])
+    audit.record(action="campaign.stop", actor=actor, target=campaign, data={})
+    return campaign
+
+
+def campaign_replay(*, campaign_id: int, actor) -> Campaign:
+    """The stall runbook's "replay dispatcher": stop then start, only when the EF is healthy.
+
+    It also frees the lease, so a fresh slice takes over at once from a stuck holder
+    (which notices at its next renewal and stops).
+    """
+    state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
+    if state is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    if state == Campaign.State.COMPLETED:
+        raise InvalidState("the campaign is completed")
+    if whatsapp_is_red():
+        raise IntegrationUnhealthy("the WhatsApp Edge Function probe is red")
+    with transaction.atomic():
+        campaign = campaign_stop(campaign_id=campaign_id, actor=actor)
+        DispatchLease.objects.filter(campaign_id=campaign_id).update(
+            holder="", expires_at=timezone.now()
+        )
+        audit.record(action="campaign.replay", actor=actor, target=campaign, data={})
+        return _start_locked(campaign_id=campaign_id, actor=actor)
+
+
+def campaigns_pause_running(*, actor) -> list[int]:
+    """Stop every running campaign (WhatsApp failures runbook); returns their ids."""
+    ids = list(
+        Campaign.objects.filter(state=Campaign.State.RUNNING).values_list("pk", flat=True)
+    )
+    paused = []
+    for campaign_id in ids:
+        if campaign_stop(campaign_id=campaign_id, actor=actor).state == Campaign.State.PAUSED:
+            paused.append(campaign_id)
+    return paused
+
+
+@transaction.atomic
+def campaign_reschedule_after(*, campaign_id: int, seconds: float, actor) -> Campaign:
+    """Honour a Retry-After by hand: no sends of this campaign for `seconds`."""
+    if not 0 < float(seconds) <= 7 * 24 * 3600:
+        raise CampaignError("seconds must be between 0 and one week")
+    campaign = _locked(campaign_id)
+    until = timezone.now() + dt.timedelta(seconds=float(seconds))
+    campaign.backoff_until = until
+    campaign.next_send_at = until
+    campaign.save(update_fields=["backoff_until", "next_send_at", "updated_at"])
+    audit.record(
+        action="campaign.reschedule", actor=actor, target=campaign,
+        data={"seconds": float(seconds), "until": until.isoformat()},
+    )
+    return campaign
+
+
+def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "") -> str:
+    """Send the campaign's template to one number now; the message id, or SendFailed(code)."""
+    from django.conf import settings
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    try:
+        to = phone_normalise(phone, region=region or settings.CAMPAIGN_DEFAULT_REGION)
+    except ValueError as exc:
+        raise CampaignError(f"phone: {exc}") from None
+    code, message_id = "", ""
+    try:
+        message_id = SendWhatsAppClient().send(
+            to=to, template=campaign.template, variables=campaign.template_variables,
+            idempotency_key=f"campaign-{campaign.pk}-test-{uuid.uuid4().hex}",
+            language=campaign.template_language,
+        )
+    except IntegrationError as exc:
+        code = error_code_of(exc)
+    with transaction.atomic():
+        SendResult.objects.create(
+            at=timezone.now(), campaign=campaign, phone=to, is_test=True,
+            outcome=SendResult.Outcome.FAILED if code else SendResult.Outcome.SENT,
+            error_code=code, message_id=message_id,
+        )
+        audit.record(
+            action="campaign.send_test", actor=actor, target=campaign,
+            data={"to": to, "outcome": "failed" if code else "sent", "error_code": code},
+        )
+    if code:
+        raise SendFailed(code)
+    return message_id
+
+
+def campaigns_dispatch_watchdog() -> list[int]:
+    """Heartbeat, then enqueue a slice for running campaigns nobody holds whose wait is over.
+
+    Covers a worker killed mid-slice (its lease expires), a broker that loses tasks
+    (Redis), and long waits (quiet hours, long backoff) that end without a slice queued.
+    """
+    now = timezone.now()
+    leases.heartbeat_write(now=now)
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_RETENTION).delete()
+    held = DispatchLease.objects.filter(expires_at__gte=now).values("campaign_id")
+    due = (
+        Campaign.objects.filter(state=Campaign.State.RUNNING)
+        .exclude(pk__in=held)
+        .filter(
+            Q(next_send_at__isnull=True)
+            | Q(next_send_at__lte=now + dt.timedelta(seconds=KICK_AHEAD_SECONDS))
+        )
+        .values_list("pk", flat=True)
+    )
+    kicked = list(due)
+    for campaign_id in kicked:
+        campaign_enqueue_slice(campaign_id=campaign_id)
+    return kicked
