@@ -224,3 +224,27 @@ def _secrets(state: SimulatorState, req: Request) -> Response:
             state.secrets.pop(name, None)
         return Response(200, {})
     return Response(405, {"message": "Method not allowed"})
+
+
+# --- a project's Auth Admin API: which service-role keys does the project accept? ---------
+
+
+def supabase_auth(state: SimulatorState, req: Request) -> Response:
+    """`sb_secret_…` keys work while they exist in `api_keys`; legacy JWTs while legacy
+    keys are enabled; anything else is refused, like a revoked key."""
+    fault = state.take_fault("supabase_auth")
+    answer = common_fault(state, "supabase_auth", fault)
+    if answer:
+        return answer
+    key = req.headers.get("apikey", "")
+    if key.startswith("sb_secret_"):
+        valid = any(k.get("api_key") == key for k in list(state.api_keys.values()))
+    elif key.startswith("eyJ"):
+        valid = state.legacy_keys_enabled
+    else:
+        valid = False
+    if not valid:
+        return Response(401, {"message": "Invalid API key"})
+    if req.path.rstrip("/") != "/admin/users" or req.method != "GET":
+        return Response(404, {"message": "Not found"})
+    return Response(200, {"users": [], "aud": "authenticated"})

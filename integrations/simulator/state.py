@@ -14,6 +14,7 @@ SERVICES = (
     "voucher_png",
     "whatsapp",
     "supabase_management",
+    "supabase_auth",
     "vercel",
     "pagerduty",
     "pagerduty_events",
