@@ -15,10 +15,28 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Embedded default: SQLite, ORM task broker, simulator-backed integrations.
+# The demo's integrations talk to `manage.py simulate` (started by serve_all: EFs, Supabase,
+# Vercel, PagerDuty, Slack on :8787, moto Secrets Manager on :8788), so the status page is green.
+# `make run DEMO_INTEGRATIONS=0` leaves them unset: every integration shows not_configured.
+DEMO_INTEGRATIONS ?= 1
+SIM := http://127.0.0.1:8787
+ifeq ($(DEMO_INTEGRATIONS),1)
+SIM_ENV := SUPABASE_URL=$(SIM) SUPABASE_FUNCTIONS_JWT=sim-functions-jwt \
+	SUPABASE_FUNCTIONS_APIKEY=sim-functions-apikey \
+	SUPABASE_MANAGEMENT_URL=$(SIM)/supabase SUPABASE_ACCESS_TOKEN=sim-access-token \
+	SUPABASE_PROJECT_REF=simproject VERCEL_API_URL=$(SIM)/vercel VERCEL_TOKEN=sim-vercel-token \
+	VERCEL_PROJECT=station-web PAGERDUTY_API_URL=$(SIM)/pagerduty \
+	PAGERDUTY_EVENTS_URL=$(SIM)/pagerduty-events PAGERDUTY_API_KEY=sim-pagerduty-key \
+	PAGERDUTY_ROUTING_KEY=sim-routing-key PAGERDUTY_FROM_EMAIL=ops@example.com \
+	SLACK_API_URL=$(SIM)/slack/api SLACK_BOT_TOKEN=xoxb-sim-bot-token \
+	AWS_SECRETS_ENDPOINT_URL=http://127.0.0.1:8788 SECRETS_MANAGER_ENABLED=true \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+endif
+
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py demo
-	DEBUG=true $(PY) manage.py serve_all
+	DEBUG=true $(SIM_ENV) $(PY) manage.py serve_all
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest -n 2 --dist loadgroup -q

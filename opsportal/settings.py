@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.context_processors.degraded_mode",
             ],
         },
     },
@@ -193,6 +194,11 @@ SECRETS_MANAGER_ENABLED = env.bool("SECRETS_MANAGER_ENABLED", default=False)
 # Outbound HTTP defaults (every client passes explicit timeouts).
 INTEGRATIONS_CONNECT_TIMEOUT = env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=3.0)
 INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=5.0)
+# Probes: each bounded by this timeout (the status API answers within it + 1 s);
+# slower than SLOW_MS is amber "slow". History older than HISTORY_DAYS is pruned.
+INTEGRATIONS_PROBE_TIMEOUT = env.float("INTEGRATIONS_PROBE_TIMEOUT", default=5.0)
+INTEGRATIONS_PROBE_SLOW_MS = env.int("INTEGRATIONS_PROBE_SLOW_MS", default=2000)
+INTEGRATIONS_PROBE_HISTORY_DAYS = env.int("INTEGRATIONS_PROBE_HISTORY_DAYS", default=7)
 
 # --- Station redeem API ---
 REDEEM_IDEMPOTENCY_RETENTION_DAYS = env.int("REDEEM_IDEMPOTENCY_RETENTION_DAYS", default=7)

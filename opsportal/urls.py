@@ -8,6 +8,7 @@ from vouchers import api as vouchers_api
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("api/me", views.api_me, name="api-me"),
     path("api/station/", include("vouchers.api_urls")),

@@ -41,6 +41,8 @@ class VoucherEventInline(admin.TabularInline):
 class VoucherAdmin(admin.ModelAdmin):
     """Vouchers change only through the voucher operations (services), never by form."""
 
+    # Preview button + modal (PNG through the portal, code-view fallback): integrations.
+    change_form_template = "integrations/voucher_change_form.html"
     list_display = ["code", "amount", "currency", "status", "expires_at", "redeemed_at", "redeemed_by"]
     list_filter = ["status", "currency"]
     search_fields = ["=code"]
