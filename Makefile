@@ -44,6 +44,11 @@ test: install
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/bench -s -q -p no:xdist
 
+# Browser tests (tests/e2e): the real app + worker + simulator in subprocesses, Debian's
+# /usr/bin/chromium driven by Playwright (never `playwright install`). Own database per run.
+e2e: install
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/e2e -q -p no:xdist
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
