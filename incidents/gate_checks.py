@@ -35,3 +35,33 @@ def targets_advance(incident: Incident) -> GateResult:
             False, f"no target advanced since {since:%H:%M:%S} for campaign(s) {', '.join(stuck)}"
         )
     return GateResult(True, f"targets advanced since {since:%H:%M:%S}")
+
+
+def _integration(key: str) -> dict | None:
+    from integrations.status import status_get
+
+    payload = status_get()  # at most 60 s old; probes (bounded) only when stale
+    return next((i for i in payload["integrations"] if i["key"] == key), None)
+
+
+@gate_check("voucher_png_green")
+def voucher_png_green(incident: Incident) -> GateResult:
+    """ "Verify preview works": the voucher_png probe (which renders a PNG) is green."""
+    item = _integration("voucher_png")
+    if item is None:
+        return GateResult(False, "voucher_png probe not registered")
+    return GateResult(item["state"] == "green", f"voucher_png {item['state']} ({item['reason']})")
+
+
+@gate_check("whatsapp_ef_202")
+def whatsapp_ef_202(incident: Incident) -> GateResult:
+    """ "EF returns 202": a send accepted (202) since detection, or the send-whatsapp probe is
+    no longer red (the same rule campaign start applies)."""
+    from campaigns.health import whatsapp_is_red
+    from campaigns.models import SendResult
+
+    if SendResult.objects.filter(outcome="sent", at__gte=incident.detected_at).exists():
+        return GateResult(True, "a send was accepted (202) since detection")
+    if whatsapp_is_red():
+        return GateResult(False, "send-whatsapp probe is red")
+    return GateResult(True, "send-whatsapp probe is not red")

@@ -1,10 +1,79 @@
-"""Outbound notifications used by actions and timers (Slack, PagerDuty, webhooks), mapped
-to one error type so callers write one `except`."""
+"""Outbound notifications used by actions and timers (Slack, PagerDuty, e-mail), with the
+integrations' typed errors mapped to one error type so callers write one `except`.
+
+Slack and PagerDuty go through the integrations clients (timeouts, typed errors);
+e-mail goes through Django's mail backend (EMAIL_URL).
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from integrations.errors import IntegrationError, NotConfigured, RateLimited, Timeout, Unavailable
 
 
 class OutboundError(Exception):
-    pass
+    transient = False
 
 
-def slack_post(*, text: str, channel: str = "") -> dict:
-    raise OutboundError("Slack client not available yet")
+class TransientOutboundError(OutboundError):
+    transient = True
+
+
+def _mapped(exc: IntegrationError) -> OutboundError:
+    transient = isinstance(exc, Timeout | Unavailable | RateLimited) and not isinstance(
+        exc, NotConfigured
+    )
+    return (TransientOutboundError if transient else OutboundError)(str(exc))
+
+
+def slack_post(*, text: str, channel: str = "") -> str:
+    """Post to Slack (default channel: SLACK_OPS_CHANNEL); returns the message ts."""
+    from integrations.clients.slack import SlackClient
+
+    try:
+        return SlackClient().post_message(text=text, channel=channel)
+    except IntegrationError as exc:
+        raise _mapped(exc) from None
+
+
+def pagerduty_trigger(*, summary: str, dedup_key: str, severity: str = "error", details=None):
+    from integrations.clients.pagerduty import PagerDutyEventsClient
+
+    try:
+        return PagerDutyEventsClient().trigger(
+            summary=summary,
+            source="opsportal",
+            severity=severity,
+            dedup_key=dedup_key,
+            details=details,
+        )
+    except IntegrationError as exc:
+        raise _mapped(exc) from None
+
+
+def pagerduty_resolve(*, dedup_key: str) -> str:
+    from integrations.clients.pagerduty import PagerDutyEventsClient
+
+    try:
+        return PagerDutyEventsClient().resolve(dedup_key=dedup_key)
+    except IntegrationError as exc:
+        raise _mapped(exc) from None
+
+
+def email_send(
+    *, to_setting: str, subject: str, body: str, attachments: list[tuple[str, str, str]] = ()
+) -> str:
+    """E-mail the address configured in `to_setting`; returns it."""
+    to = getattr(settings, to_setting, "")
+    if not to:
+        raise OutboundError(f"not configured: set {to_setting} to notify by e-mail")
+    message = EmailMessage(subject=subject, body=body, to=[to])
+    for name, content, mimetype in attachments:
+        message.attach(name, content, mimetype)
+    try:
+        message.send(fail_silently=False)
+    except OSError as exc:  # SMTP down, refused, DNS: worth a retry
+        raise TransientOutboundError(
+            f"e-mail to {to_setting} failed: {type(exc).__name__}"
+        ) from None
+    return to

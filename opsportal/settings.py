@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "integrations.context_processors.degraded_mode",
+                "incidents.context_processors.incident_degraded",
             ],
         },
     },
@@ -235,3 +236,21 @@ CAMPAIGN_HEARTBEAT_FRESH_SECONDS = env.float("CAMPAIGN_HEARTBEAT_FRESH_SECONDS",
 CAMPAIGN_STALL_AMBER_SECONDS = env.float("CAMPAIGN_STALL_AMBER_SECONDS", default=120.0)
 CAMPAIGN_STALL_RED_SECONDS = env.float("CAMPAIGN_STALL_RED_SECONDS", default=300.0)
 CAMPAIGN_DEFAULT_REGION = env.str("CAMPAIGN_DEFAULT_REGION", default="RW")
+
+# --- Incidents (runbook engine) ---
+INCIDENT_APPROVAL_TTL_MINUTES = env.int("INCIDENT_APPROVAL_TTL_MINUTES", default=30)
+# Who the runbooks notify by e-mail; empty = "not configured" (the step fails and says so).
+WHATSAPP_PROVIDER_EMAIL = env.str("WHATSAPP_PROVIDER_EMAIL", default="")
+DATAOPS_EMAIL = env.str("DATAOPS_EMAIL", default="")
+VENDOR_SUPPORT_EMAIL = env.str("VENDOR_SUPPORT_EMAIL", default="")
+SLACK_ENGINEERING_CHANNEL = env.str("SLACK_ENGINEERING_CHANNEL", default="#engineering")
+SLACK_DATAOPS_CHANNEL = env.str("SLACK_DATAOPS_CHANNEL", default="#data-ops")
+# Links in notifications (e.g. the failed-targets export) are built on this base URL.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+if "EMAIL_URL" in env:
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opsportal@localhost")
+# Send-failure detector: open a WhatsApp incident above this share of failed sends.
+WHATSAPP_FAILURE_RATE_THRESHOLD = env.float("WHATSAPP_FAILURE_RATE_THRESHOLD", default=0.2)
+WHATSAPP_FAILURE_RATE_MINUTES = env.int("WHATSAPP_FAILURE_RATE_MINUTES", default=10)
+REDEEM_IDEMPOTENCY_SPIKE = env.int("REDEEM_IDEMPOTENCY_SPIKE", default=20)

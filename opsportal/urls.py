@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/station/", include("vouchers.api_urls")),
     path("api/schema/", vouchers_api.schema, name="api-schema"),
     path("api/campaigns/", include("campaigns.urls")),
+    path("api/incidents/", include("incidents.api_urls")),
 ]

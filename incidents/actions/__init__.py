@@ -1,3 +1,3 @@
 """Importing this package registers every action (one module per owning app)."""
 
-from incidents.actions import incident, vouchers  # noqa: F401
+from incidents.actions import campaigns, incident, notify, vouchers  # noqa: F401

@@ -42,7 +42,7 @@ def finding_open(finding: Finding):
 
 
 def detectors_run_all(only: tuple[str, ...] = ()) -> dict:
-    from incidents.detectors import credential_leak, station_redeem  # noqa: F401
+    from incidents.detectors import credential_leak, integrations, station_redeem  # noqa: F401
 
     summary: dict[str, dict] = {}
     for name, func in _DETECTORS.items():

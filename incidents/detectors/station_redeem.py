@@ -32,3 +32,31 @@ def double_redemptions() -> list[Finding]:
         )
         for row in rows
     ]
+
+
+@detector("idempotency_spike")
+def idempotency_spike() -> list[Finding]:
+    """Many idempotency failures in a short window: stations retry wrongly or keys collide."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from vouchers.models import IDEMPOTENCY_FAILURES, RedeemAttempt
+
+    threshold = settings.REDEEM_IDEMPOTENCY_SPIKE
+    since = timezone.now() - timedelta(minutes=10)
+    recent = RedeemAttempt.objects.filter(at__gte=since, outcome__in=IDEMPOTENCY_FAILURES)
+    if recent[:threshold].count() < threshold:
+        return []
+    codes = list(recent.exclude(code="").values_list("code", flat=True).distinct()[:20])
+    vouchers = Voucher.objects.filter(code__in=codes)
+    return [
+        Finding(
+            runbook_key="station_redeem",
+            subject="idempotency_spike",
+            title="Spike of redeem idempotency failures",
+            detail=f"at least {threshold} idempotency failures in 10 minutes",
+            impacted=[Impacted("vouchers.voucher", v.pk, v.code) for v in vouchers],
+        )
+    ]

@@ -42,11 +42,8 @@ RUNBOOK = Runbook(
                     "slack_post",
                     params={"text": "Voucher previews unavailable; fallback to code view."},
                 ),
-                gate(
-                    "degraded_copy",
-                    "Ensure Admin UI degraded copy is visible.",
-                    "preview_degraded_visible",
-                ),
+                # Shown on every page while this incident is open (incidents.context_processors).
+                checklist("degraded_copy", "Ensure Admin UI degraded copy is visible."),
             ),
         ),
         Phase(

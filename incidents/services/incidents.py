@@ -240,3 +240,32 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
 
         incident_postmortem_generate(incident=incident, actor=actor)
     return incident
+
+
+def impacted_resolve(
+    *, vouchers: list[str] = (), campaigns: list[str] = (), stations: list[str] = ()
+) -> list[Impacted]:
+    """Turn what people type (voucher codes, campaign ids, station codes) into references;
+    an unknown one is refused rather than silently dropped."""
+    from campaigns.models import Campaign
+    from vouchers.models import Station, Voucher
+
+    found: list[Impacted] = []
+    missing: list[str] = []
+    for model, label, field, values in (
+        (Voucher, "vouchers.voucher", "code", vouchers),
+        (Campaign, "campaigns.campaign", "pk", campaigns),
+        (Station, "vouchers.station", "code", stations),
+    ):
+        for value in values:
+            if field == "pk" and not str(value).isdigit():
+                missing.append(str(value))
+                continue
+            obj = model.objects.filter(**{field: value}).first()
+            if obj is None:
+                missing.append(str(value))
+            else:
+                found.append(Impacted(label, obj.pk, str(obj)))
+    if missing:
+        raise ValidationError(f"Not found: {', '.join(missing)}.")
+    return found

@@ -1,0 +1,127 @@
+"""Reads for the incident page, the API and the dashboard."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Avg, F
+from django.utils import timezone
+
+from incidents.actions.base import Action, action_get
+from incidents.models import Approval, Incident, IncidentStep, StepRun
+from incidents.runbooks import PHASE_LABELS
+
+
+@dataclass
+class ParamField:
+    name: str
+    label: str
+    kind: str
+    value: Any
+    required: bool
+    help: str
+
+
+@dataclass
+class StepView:
+    step: IncidentStep
+    action: Action | None = None
+    fields: list[ParamField] = field(default_factory=list)
+    runs: list[StepRun] = field(default_factory=list)
+    pending_approval: Approval | None = None
+    can_run: bool = False
+    can_approve: bool = False
+
+    @property
+    def last_run(self) -> StepRun | None:
+        return self.runs[0] if self.runs else None
+
+    @property
+    def overdue(self) -> bool:
+        return bool(
+            self.step.due_at
+            and self.step.due_at <= timezone.now()
+            and self.step.status not in ("done", "skipped")
+        )
+
+
+def _initial(incident: Incident, step: IncidentStep, action: Action) -> list[ParamField]:
+    fields = []
+    for param in action.params:
+        value = step.default_params.get(param.name, param.default)
+        if value in (None, "") and param.from_impacted:
+            value = (
+                incident.impacted.filter(object_type=param.from_impacted)
+                .values_list("object_id", flat=True)
+                .first()
+            )
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        fields.append(
+            ParamField(param.name, param.label, param.kind, value, param.required, param.help)
+        )
+    return fields
+
+
+def step_initial_params(*, step: IncidentStep) -> dict:
+    """The parameters a run starts from: the runbook's defaults and the incident's objects."""
+    action = action_get(step.action_key)
+    return {f.name: f.value for f in _initial(step.incident, step, action) if f.value is not None}
+
+
+def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) -> list[dict]:
+    steps = list(incident.steps.all())
+    runs: dict[int, list[StepRun]] = {}
+    for run in incident.runs.order_by("-id")[:200]:
+        bucket = runs.setdefault(run.step_id, [])
+        if len(bucket) < runs_per_step:
+            bucket.append(run)
+    pending = {
+        a.step_id: a
+        for a in Approval.objects.filter(incident=incident, status="pending").order_by("id")
+    }
+    can_approve = user.has_perm("incidents.approve_risky_step")
+    phases: dict[str, dict] = {}
+    for step in steps:
+        view = StepView(step=step, runs=runs.get(step.pk, []))
+        if step.kind == IncidentStep.Kind.ACTION:
+            view.action = action_get(step.action_key)
+            view.fields = _initial(incident, step, view.action)
+            view.can_run = user.has_perm(view.action.permission)
+            approval = pending.get(step.pk)
+            if approval and approval.expires_at > timezone.now():
+                view.pending_approval = approval
+                view.can_approve = can_approve and approval.requested_by_id != user.pk
+        else:
+            view.can_run = user.has_perm("incidents.run_safe_step")
+        phase = phases.setdefault(
+            step.phase, {"key": step.phase, "label": PHASE_LABELS[step.phase], "steps": []}
+        )
+        phase["steps"].append(view)
+    return list(phases.values())
+
+
+def incident_has_active_runs(*, incident: Incident) -> bool:
+    return incident.runs.filter(status__in=("queued", "running")).exists()
+
+
+def incidents_metrics(*, days: int = 30) -> dict:
+    """Mean time to acknowledge and to resolve over recent incidents (dashboard)."""
+    since = timezone.now() - timedelta(days=days)
+    recent = Incident.objects.filter(opened_at__gte=since)
+    agg = recent.aggregate(
+        mtta=Avg(F("acknowledged_at") - F("opened_at")),
+        mttr=Avg(F("resolved_at") - F("detected_at")),
+    )
+    return {
+        "days": days,
+        "open": Incident.objects.filter(status__in=("open", "mitigated")).count(),
+        "mtta": agg["mtta"],
+        "mttr": agg["mttr"],
+    }
+
+
+def incident_open_for_runbook(*, runbook_key: str) -> Incident | None:
+    return Incident.objects.filter(
+        runbook_key=runbook_key, status__in=("open", "mitigated")
+    ).first()
