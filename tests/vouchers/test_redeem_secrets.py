@@ -1,0 +1,34 @@
+"""The station token never reaches logs, the attempt log, events or the audit log."""
+
+import logging
+
+import pytest
+
+from audit.models import AuditEntry
+from vouchers.models import RedeemAttempt, VoucherEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_never_logged_or_stored(station_with_token, voucher_factory, redeem, caplog):
+    station, token = station_with_token
+    voucher = voucher_factory()
+    caplog.set_level(logging.DEBUG)
+    redeem(token, {"code": voucher.code})
+    redeem(token, {"code": voucher.code})  # 409
+    redeem(token, {"code": "V-NONE"})  # 404
+    redeem(token, {"code": voucher.code, "bad": 1})  # 400
+    redeem(token + "x", {"code": voucher.code})  # 401 with a near-miss token
+
+    secret_part = token.removeprefix("stn_")
+    assert secret_part not in caplog.text
+    stored = [
+        *RedeemAttempt.objects.values_list(
+            "idempotency_key", "code", "reference", "request_id"
+        ),
+        *VoucherEvent.objects.values_list("data", "actor_name"),
+        *AuditEntry.objects.values_list("data", "target_repr", "actor_name"),
+    ]
+    assert RedeemAttempt.objects.count() == 5
+    assert secret_part not in repr(stored)
+    assert station.token_hash not in repr(stored)
