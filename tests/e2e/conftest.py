@@ -40,6 +40,7 @@ CHROMIUM_ARGS = [
 # Playwright's sync API keeps an asyncio loop on the main thread; the ORM calls the tests make
 # for seeding are plain blocking calls between browser steps, which is what this allows.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+E2E_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LAPTOP = {"width": 1366, "height": 768}
 PASSWORD = "e2e-browser-password-1"
 # username → role; two admins so one can approve what the other requested.
@@ -63,13 +64,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)  # the page fixture screenshots failures
     return report
-
-
-@pytest.fixture
-def _fast_password_hashing():
-    """Overrides the suite's MD5 hasher: people log in through the real server, which only
-    knows the production hashers."""
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -105,6 +99,7 @@ def e2e_database(django_db_blocker):
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
+    from django.test import override_settings
 
     name = f"opsportal_e2e_{os.getpid()}"
     for old in ARTIFACTS.glob("*.png"):
@@ -113,6 +108,8 @@ def e2e_database(django_db_blocker):
     _admin_sql(f'CREATE DATABASE "{name}"')
     connections.close_all()
     settings.DATABASES["default"]["NAME"] = name  # the same dict the connection handler reads
+    # Same hasher as the app under test (tests/e2e/settings.py), so seeded people can log in.
+    override_settings(PASSWORD_HASHERS=E2E_HASHERS).enable()
     with django_db_blocker.unblock(), open(os.devnull, "w") as quiet:
         call_command("migrate", verbosity=0, interactive=False)
         call_command("demo", stdout=quiet)
@@ -150,6 +147,7 @@ def app_env(e2e_database, sim):
     env = {
         **os.environ,
         "DATABASE_URL": e2e_database,
+        "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
         "DEBUG": "false",
         "SECRET_KEY": "e2e-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
