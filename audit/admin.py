@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.urls import path
+from django.utils.html import format_html
 
+from audit import views
+from audit.links import audit_entries_url
 from audit.models import AuditEntry
 
 
@@ -19,6 +23,17 @@ class HistoryAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditTrailMixin:
+    """For any app's ModelAdmin: add "audit_trail" to readonly_fields to link an object
+    to its audit entries in the auditor's browser."""
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">Audit entries for this object</a>', audit_entries_url(obj))
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(HistoryAdmin):
     list_display = ["id", "at", "actor_name", "action", "target_type", "target_id", "target_repr", "incident_id"]
@@ -27,3 +42,14 @@ class AuditEntryAdmin(HistoryAdmin):
     list_select_related = ["actor"]
     date_hierarchy = None
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    change_list_template = "audit/change_list.html"
+
+    def get_urls(self):
+        # The auditor's browser: our own lean pages, behind the admin's login and CSRF.
+        wrap = self.admin_site.admin_view
+        return [
+            path("browse/", wrap(views.browse), name="audit_auditentry_browse"),
+            path("browse/<int:entry_id>/", wrap(views.entry), name="audit_auditentry_entry"),
+            path("browse/export.<str:fmt>", wrap(views.export), name="audit_auditentry_export"),
+            *super().get_urls(),
+        ]

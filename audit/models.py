@@ -5,18 +5,25 @@ from django.db import models
 class AuditEntry(models.Model):
     """One thing someone (or the system) did. Written only by `audit.record`.
 
-    Never updated or deleted. The actor FK carries no database constraint and no
-    cascade, so deleting a user never touches the log; `actor_name` keeps who it was.
+    Never updated or deleted (a PostgreSQL trigger refuses it, see migration 0002).
+    The actor FK carries no database constraint and no cascade, so deleting a user
+    never touches the log; `actor_name` keeps who it was. Entries are inserted
+    unsealed; the sealer links them into the hash chain with an `AuditSeal` row.
+
+    Every browser filter has an index ending in (at, id): the auditor's browser
+    lists newest first by (at, id) with keyset pagination, so each page is one
+    index range scan whatever the table size.
     """
 
     id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # filtering is by actor_name, which also covers the system and ex-staff
         related_name="+",
     )
     actor_name = models.CharField(max_length=150)
@@ -33,11 +40,72 @@ class AuditEntry(models.Model):
         ordering = ["-id"]
         permissions = [("export_auditentry", "Can export the audit log")]
         indexes = [
-            models.Index(fields=["action", "-id"], name="audit_action_id"),
-            models.Index(fields=["actor", "-id"], name="audit_actor_id"),
-            models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_id"),
-            models.Index(fields=["incident_id", "-id"], name="audit_incident_id"),
+            models.Index(fields=["at", "id"], name="audit_at_id"),
+            models.Index(fields=["actor_name", "at", "id"], name="audit_actor_at"),
+            models.Index(fields=["action", "at", "id"], name="audit_action_at"),
+            models.Index(fields=["target_type", "target_id", "at", "id"], name="audit_target_at"),
+            models.Index(fields=["incident_id", "at", "id"], name="audit_incident_at"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.id} {self.actor_name} {self.action} {self.target_repr}".strip()
+
+
+class AuditSeal(models.Model):
+    """The chain link of one entry, written once by the single sealer, never changed.
+
+    `hash = sha256(prev_hash + "\\n" + canonical(entry))` (audit/verify_export.py);
+    `prev_hash` is the hash of the previous sealed entry in id order.
+    """
+
+    entry = models.OneToOneField(
+        AuditEntry,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="seal",
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"seal #{self.entry_id} {self.hash[:12]}"
+
+
+class AuditCheckpoint(models.Model):
+    """An HMAC-signed note of the chain head, so a removed tail is detectable."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField()
+    entry_id = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["entry_id"], name="audit_checkpoint_entry")]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.id} at entry {self.entry_id}"
+
+
+class AuditTerm(models.Model):
+    """Actions and target types seen so far: the browser's filter choices, kept by the
+    sealer so no page ever runs DISTINCT over the log."""
+
+    ACTION = "action"
+    TARGET_TYPE = "target_type"
+
+    kind = models.CharField(max_length=16, choices=[(ACTION, "action"), (TARGET_TYPE, "target type")])
+    value = models.CharField(max_length=64)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="audit_term_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"

@@ -1,0 +1,46 @@
+"""The hash chain's arithmetic, shared by the sealer, `verify_audit` and the export.
+
+The canonical serialisation lives in audit/verify_export.py (the offline script
+auditors copy), so the server and the script can never disagree about it.
+"""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from audit.verify_export import FIELDS, GENESIS, canonical, link_hash
+
+__all__ = ["FIELDS", "GENESIS", "canonical", "link_hash", "entry_fields", "format_at", "row_hash",
+           "checkpoint_signature"]
+
+def format_at(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_fields(row: dict) -> dict:
+    """The canonical field values of an entry read from the database (a `.values()` row)."""
+    return {
+        "id": row["id"],
+        "at": format_at(row["at"]),
+        "actor_id": row["actor_id"],
+        "actor_name": row["actor_name"],
+        "action": row["action"],
+        "target_type": row["target_type"],
+        "target_id": row["target_id"],
+        "target_repr": row["target_repr"],
+        "incident_id": row["incident_id"],
+        "data": row["data"],
+        "request_id": row["request_id"],
+    }
+
+
+def row_hash(prev_hash: str, row: dict) -> str:
+    return link_hash(prev_hash, entry_fields(row))
+
+
+def checkpoint_signature(*, entry_id: int, hash: str, created_at: datetime) -> str:
+    """HMAC-SHA256 over the head a checkpoint names, keyed by settings.AUDIT_CHECKPOINT_KEY."""
+    message = f"{entry_id}:{hash}:{format_at(created_at)}".encode()
+    return hmac.new(settings.AUDIT_CHECKPOINT_KEY.encode(), message, hashlib.sha256).hexdigest()
