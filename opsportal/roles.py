@@ -20,6 +20,7 @@ READ_OPERATIONAL = [
     "incidents.view_incident",
     "incidents.view_incidentstep",
     "incidents.view_timelineentry",
+    "incidents.view_rotationrun",
 ]
 
 SUPPORT = READ_OPERATIONAL + [

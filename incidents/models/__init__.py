@@ -6,6 +6,12 @@ from incidents.models.incident import (
     IncidentStep,
     TimelineEntry,
 )
+from incidents.models.rotation import (
+    RotationRun,
+    RotationStep,
+    RotationTarget,
+    SupabaseProject,
+)
 from incidents.models.runs import Approval, StepRun
 
 __all__ = [
@@ -15,6 +21,10 @@ __all__ = [
     "Incident",
     "IncidentNote",
     "IncidentStep",
+    "RotationRun",
+    "RotationStep",
+    "RotationTarget",
     "StepRun",
+    "SupabaseProject",
     "TimelineEntry",
 ]

@@ -37,9 +37,11 @@ RUNBOOK = Runbook(
         Phase(
             "mitigation",
             (
-                checklist(
+                action(
                     "update_envs",
                     "Update Vercel + Supabase Edge Function environments with the new key.",
+                    # The rotation saga (incidents/rotation/): envs, revoke, sessions, confirm.
+                    "supabase_key_rotate",
                 ),
                 checklist("revoke_key", "Revoke the leaked key in the Supabase dashboard"),
                 action(
