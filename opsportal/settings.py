@@ -237,6 +237,17 @@ CAMPAIGN_STALL_AMBER_SECONDS = env.float("CAMPAIGN_STALL_AMBER_SECONDS", default
 CAMPAIGN_STALL_RED_SECONDS = env.float("CAMPAIGN_STALL_RED_SECONDS", default=300.0)
 CAMPAIGN_DEFAULT_REGION = env.str("CAMPAIGN_DEFAULT_REGION", default="RW")
 
+# --- Credential rotation (incidents/rotation/) ---
+# A project's own URL (its Auth Admin API proves which service-role key is accepted).
+SUPABASE_PROJECT_URL_TEMPLATE = env.str(
+    "SUPABASE_PROJECT_URL_TEMPLATE", default="https://{ref}.supabase.co"
+)
+# The whole saga runs in one django-q2 task: keep the redeploy wait inside Q_TIMEOUT.
+ROTATION_DEPLOY_TIMEOUT_SECONDS = env.float("ROTATION_DEPLOY_TIMEOUT_SECONDS", default=90.0)
+ROTATION_DEPLOY_POLL_SECONDS = env.float("ROTATION_DEPLOY_POLL_SECONDS", default=3.0)
+# A run whose worker stopped reporting for this long may be resumed by another worker.
+ROTATION_STALE_SECONDS = env.int("ROTATION_STALE_SECONDS", default=900)
+
 # --- Incidents (runbook engine) ---
 INCIDENT_APPROVAL_TTL_MINUTES = env.int("INCIDENT_APPROVAL_TTL_MINUTES", default=30)
 # Who the runbooks notify by e-mail; empty = "not configured" (the step fails and says so).
