@@ -14,6 +14,12 @@ from typing import Any
 
 from django.conf import settings
 
+from integrations.clients.edge_functions import SendWhatsAppClient, VoucherPngClient
+from integrations.clients.pagerduty import PagerDutyRestClient
+from integrations.clients.secrets_manager import SecretsManagerClient
+from integrations.clients.slack import SlackClient
+from integrations.clients.supabase_management import SupabaseManagementClient
+from integrations.clients.vercel import VercelClient
 from integrations.errors import (
     IntegrationError,
     NotConfigured,
@@ -115,22 +121,16 @@ def _timeouts() -> dict[str, float]:
 
 
 def probe_voucher_png() -> ProbeOutcome:
-    from integrations.clients.edge_functions import VoucherPngClient
-
     return timed(lambda: VoucherPngClient(**_timeouts()).render(code="PROBE-0000"),
                  "rendered a PNG")
 
 
 def probe_whatsapp() -> ProbeOutcome:
-    from integrations.clients.edge_functions import SendWhatsAppClient
-
     # A GET: proves deployment and key without sending a message.
     return timed(lambda: SendWhatsAppClient(**_timeouts()).ping(), "function reachable")
 
 
 def probe_supabase_management() -> ProbeOutcome:
-    from integrations.clients.supabase_management import SupabaseManagementClient
-
     def check():
         functions = SupabaseManagementClient(**_timeouts()).functions()
         bad = {f.get("slug"): f.get("status") for f in functions if f.get("status") != "ACTIVE"}
@@ -148,14 +148,10 @@ def _describe(statuses: dict) -> str:
 
 
 def probe_vercel() -> ProbeOutcome:
-    from integrations.clients.vercel import VercelClient
-
     return timed(lambda: VercelClient(**_timeouts()).project_get(), "project reachable")
 
 
 def probe_pagerduty() -> ProbeOutcome:
-    from integrations.clients.pagerduty import PagerDutyRestClient
-
     if not settings.PAGERDUTY_API_KEY and settings.PAGERDUTY_ENABLED \
             and settings.PAGERDUTY_ROUTING_KEY:
         # Events v2 has no read-only endpoint; sending a test event would page someone.
@@ -164,14 +160,10 @@ def probe_pagerduty() -> ProbeOutcome:
 
 
 def probe_slack() -> ProbeOutcome:
-    from integrations.clients.slack import SlackClient
-
     return timed(lambda: SlackClient(**_timeouts()).auth_test(), "token valid")
 
 
 def probe_secrets_manager() -> ProbeOutcome:
-    from integrations.clients.secrets_manager import SecretsManagerClient
-
     secret = settings.SECRETS_MANAGER_PROBE_SECRET
     # describe_secret reads metadata only: the probe never fetches a secret value.
     return timed(lambda: SecretsManagerClient(**_timeouts()).describe(secret),

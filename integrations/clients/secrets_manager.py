@@ -5,7 +5,7 @@ at moto in tests and the demo. botocore errors are mapped to our typed errors
 with the AWS error code; secret values never appear in messages.
 """
 
-from functools import cached_property
+import threading
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -29,6 +29,11 @@ from integrations.errors import (
 
 THROTTLE_CODES = {"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 
+# Building a boto3 client loads service models (~100s of ms of CPU): one per configuration
+# per process; boto3 clients are thread-safe.
+_boto_clients: dict[tuple, object] = {}
+_boto_lock = threading.Lock()
+
 
 class SecretsManagerClient:
     service = "secrets_manager"
@@ -45,19 +50,24 @@ class SecretsManagerClient:
     def configured(self) -> bool:
         return self.enabled
 
-    @cached_property
+    @property
     def _boto(self):
         import boto3
 
-        config = Config(
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            retries={"max_attempts": 2, "mode": "standard"},
-        )
-        return boto3.session.Session().client(
-            "secretsmanager", region_name=self.region, endpoint_url=self.endpoint_url,
-            config=config,
-        )
+        key = (self.region, self.endpoint_url, self.connect_timeout, self.read_timeout)
+        with _boto_lock:
+            client = _boto_clients.get(key)
+            if client is None:
+                config = Config(
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                )
+                client = _boto_clients[key] = boto3.session.Session().client(
+                    "secretsmanager", region_name=self.region, endpoint_url=self.endpoint_url,
+                    config=config,
+                )
+        return client
 
     def _call(self, operation: str, **kwargs):
         if not self.enabled:

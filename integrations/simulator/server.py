@@ -70,15 +70,17 @@ class _Handler(BaseHTTPRequestHandler):
             if split.path == prefix or split.path.startswith(prefix + "/"):
                 path = split.path[len(prefix):] or "/"
                 request = routes.Request(self.command, path, query, headers, body)
+                # Recorded on arrival, so a hung request is visible to assertions too.
+                call = self.server.state.record_call(
+                    service=service, method=self.command, path=path, query=query,
+                    headers=headers, body=body, status=None,
+                )
                 try:
                     response = handler(self.server.state, request)
                 except Exception:  # the simulator answers 500 like a broken upstream
                     logger.exception("simulator handler failed")
                     response = routes.Response(500, {"message": "simulator error"})
-                self.server.state.record_call(
-                    service=service, method=self.command, path=path, query=query,
-                    headers=headers, body=body, status=response.status,
-                )
+                call["status"] = response.status
                 return self._send(response)
         return self._send(routes.Response(404, {"message": "no such simulated service"}))
 

@@ -124,10 +124,11 @@ class SimulatorState:
             self._next_id += 1
             return f"{prefix}{self._next_id:08d}"
 
-    def record_call(self, **call: Any) -> None:
+    def record_call(self, **call: Any) -> dict:
         call.setdefault("at", time.time())
         with self._lock:
             self.calls.append(call)
+        return call
 
     def send_once(self, *, key: str, to: str, template: str) -> tuple[str, bool]:
         """(message_id, first_time). A repeated key returns the original id and sends nothing."""
