@@ -93,7 +93,11 @@ def step_run_request(
     action = action_get(step.action_key)
     if not actor.has_perm(action.permission):
         raise PermissionDenied(f"You need the {action.permission} permission for this step.")
-    cleaned = params_clean(action, params)
+    # Unspecified parameters start from the runbook's defaults and the incident's objects,
+    # exactly as the page's form would prefill them.
+    from incidents.selectors import step_initial_params
+
+    cleaned = params_clean(action, {**step_initial_params(step=step), **(params or {})})
     if action.risky and not dry_run:
         return approval_request(step=step, action_key=action.key, params=cleaned, actor=actor)
     return step_run_create(

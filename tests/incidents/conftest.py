@@ -39,3 +39,30 @@ def step_of():
         return incident.steps.get(key=key)
 
     return _step
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def run_step(step_of):
+    """Request a step run as `user` and execute it here, as the worker would (on_commit hooks
+    of other apps' services are not run: the test transaction never commits)."""
+    from incidents.models import StepRun
+    from incidents.services import step_run_request
+    from incidents.tasks import step_run_execute
+
+    def _run(incident, key, user, **params):
+        result = step_run_request(step=step_of(incident, key), actor=user, params=params)
+        assert isinstance(result, StepRun), result
+        step_run_execute(result.pk)
+        result.refresh_from_db()
+        return result
+
+    return _run

@@ -1,0 +1,82 @@
+"""Campaign Dispatcher Stalls, end to end: status, pause, replay refused while the EF is red
+(kept paused, engineering notified), replay once healthy, targets-advance gate, audit."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from campaigns.dispatcher import SliceRunner
+from campaigns.models import Campaign, Target
+from incidents.detectors import detectors_run_all
+from incidents.gates import gate_evaluate
+from incidents.models import Incident
+from incidents.services import incident_status_set
+from integrations.status import status_get
+
+# The dispatcher sends from worker threads with their own connections: real commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_dispatcher_stall_runbook_end_to_end(
+    simulator, settings, support_user, ops_user, run_step, step_of
+):
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    settings.CAMPAIGN_RETRY_BASE_SECONDS = 0.05
+    settings.CAMPAIGN_LEASE_SECONDS = 5
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    campaign = Campaign.objects.create(
+        name="Stuck",
+        template="promo_v1",
+        state="running",
+        started_at=long_ago,
+        last_progress_at=long_ago,
+        throttle_per_minute=6000,
+    )
+    Target.objects.bulk_create(
+        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(4)]
+    )
+
+    detectors_run_all(only=("dispatcher_stalled",))
+    incident = Incident.objects.get(runbook_key="dispatcher_stall")
+    assert incident.dedup_key == f"campaign:{campaign.pk}"
+    assert incident.impacted.get().object_id == str(campaign.pk)
+
+    status = run_step(incident, "status", support_user)  # campaign id from the incident
+    assert "queue length 4" in status.log
+    run_step(incident, "pause", ops_user)
+    campaign.refresh_from_db()
+    assert campaign.state == "paused"
+
+    # EF unreachable: the replay keeps the campaign paused and tells engineering.
+    simulator.set_fault("whatsapp", status=503)
+    status_get(force=True)
+    refused = run_step(incident, "replay", ops_user)
+    campaign.refresh_from_db()
+    assert refused.status == "failed" and campaign.state == "paused"
+    assert "engineering notified" in refused.error
+    assert any(
+        c["body"]["channel"] == "#engineering"
+        for c in simulator.calls("slack")
+        if "chat.postMessage" in c["path"]
+    )
+
+    simulator.clear_faults()
+    status_get(force=True)
+    replay = run_step(incident, "replay", ops_user)
+    campaign.refresh_from_db()
+    assert replay.status == "succeeded" and campaign.state == "running"
+
+    gate = step_of(incident, "targets_advance")
+    assert gate_evaluate(step=gate).status == "pending"
+    SliceRunner(campaign.pk, slice_seconds=5).run()
+    assert Target.objects.filter(campaign=campaign, status="sent").exists()
+    assert gate_evaluate(step=gate).status == "done"
+
+    run_step(incident, "record_actions", ops_user, summary="Worker died; replayed after EF back.")
+    assert AuditEntry.objects.filter(action="incident_resolution", incident_id=incident.pk).exists()
+    assert AuditEntry.objects.filter(action="campaign.replay").exists()
+    run_step(incident, "pagerduty_resolve", ops_user)
+    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    incident_status_set(incident=incident, status="resolved", actor=ops_user)

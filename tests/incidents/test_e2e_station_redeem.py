@@ -1,0 +1,97 @@
+"""Station Redeem Anomalies, end to end: a double redemption is detected, the redeem log and
+voucher history reviewed, the voucher voided and replaced, scope fixed, Data Ops and vendor
+support told, the incident note gate passed, PagerDuty resolved."""
+
+import json
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from incidents.detectors import detectors_run_all
+from incidents.gates import gate_evaluate
+from incidents.models import Incident
+from incidents.services import incident_note_add, incident_status_set
+from vouchers.models import Voucher, VoucherEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _redeem(token, code, key):
+    return Client().post(
+        "/api/station/redeem",
+        data=json.dumps({"code": code}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_station_redeem_runbook_end_to_end(
+    simulator,
+    settings,
+    station_with_token,
+    voucher_factory,
+    support_user,
+    ops_user,
+    run_step,
+    step_of,
+):
+    settings.VENDOR_SUPPORT_EMAIL = "support@station-vendor.example"
+    station, token = station_with_token
+    voucher = voucher_factory()
+    assert _redeem(token, voucher.code, "k-1").status_code == 200
+    assert _redeem(token, "V-OTHER-CODE", "k-1").status_code == 422  # key reused, other body
+    # The at-most-once guarantee broke somewhere: a second redemption event was recorded.
+    VoucherEvent.objects.create(
+        voucher=voucher, kind="redeemed", station=station, at=timezone.now()
+    )
+
+    detectors_run_all(only=("double_redemption",))
+    incident = Incident.objects.get(runbook_key="station_redeem")
+    assert incident.impacted.get().object_id == str(voucher.pk)
+
+    logs = run_step(incident, "redeem_logs", support_user, voucher_codes="V-OTHER-CODE")
+    assert "idempotency_key_reused" in logs.log and logs.result["failures"] == 1
+    review = run_step(incident, "voucher_review", support_user)
+    assert "DOUBLE REDEMPTION" in review.log
+
+    replaced = run_step(incident, "void_replace", ops_user, reason="double redemption")
+    voucher.refresh_from_db()
+    assert replaced.status == "succeeded" and voucher.status == "void"
+    replacement = voucher.replaced_by
+    assert replacement is not None and replacement.amount == voucher.amount
+    again = run_step(incident, "void_replace", ops_user, reason="double redemption")
+    assert again.result["replacement"] == replacement.code  # idempotent: no second replacement
+    assert Voucher.objects.count() == 2
+
+    run_step(
+        incident,
+        "scope",
+        ops_user,
+        voucher_code=replacement.code,
+        station_codes=station.code,
+        reason="OCR mapped the wrong station",
+    )
+    assert list(replacement.station_scope.values_list("code", flat=True)) == [station.code]
+
+    run_step(incident, "data_ops", ops_user)
+    assert any(c["body"]["channel"] == "#data-ops" for c in simulator.calls("slack"))
+
+    gate = step_of(incident, "note")
+    assert gate_evaluate(step=gate).status == "pending"
+    incident_note_add(
+        incident=incident, text="Vendor confirms scanner firmware bug.", actor=support_user
+    )
+    assert gate_evaluate(step=gate).status == "done"
+    run_step(incident, "vendor_support", ops_user, text="Double redemption at KGL-001.")
+    assert mail.outbox[-1].to == ["support@station-vendor.example"]
+
+    run_step(incident, "pagerduty_resolve", ops_user)
+    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    assert AuditEntry.objects.filter(action="voucher.replaced", target_id=str(voucher.pk)).exists()
+    incident.refresh_from_db()
+    assert f"{replacement.code} (replacement)" in incident.postmortem_markdown

@@ -1,0 +1,105 @@
+"""WhatsApp Send Failures, end to end: pause, check settings, reschedule, export, escalation
+timer, provider notice, EF 202 gate, resume, incident_resolution audit, PagerDuty resolve."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from campaigns.models import Campaign, Target
+from incidents.detectors import detectors_run_all
+from incidents.gates import gate_evaluate
+from incidents.models import Incident
+from incidents.services import incident_status_set
+from incidents.timers import escalations_announce
+from integrations.status import status_get
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def running_campaign():
+    campaign = Campaign.objects.create(
+        name="Promo",
+        template="promo_v1",
+        state="running",
+        started_at=timezone.now(),
+        throttle_per_minute=6000,
+    )
+    Target.objects.bulk_create(
+        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(5)]
+        + [
+            Target(
+                campaign=campaign,
+                phone="+250780009999",
+                status="invalid",
+                last_error_code="invalid_number",
+            )
+        ]
+    )
+    return campaign
+
+
+def test_whatsapp_runbook_end_to_end(
+    simulator, settings, running_campaign, support_user, ops_user, run_step, step_of
+):
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    settings.WHATSAPP_PROVIDER_EMAIL = "waba-support@provider.example"
+    simulator.set_fault("whatsapp", status=500)
+    status_get(force=True)
+    detectors_run_all(only=("whatsapp_failures",))
+    incident = Incident.objects.get(runbook_key="whatsapp_send")
+    assert "send-whatsapp probe red" in step_of(incident, "detected").note
+
+    # Immediate: stop every running campaign; check quiet hours and throttles.
+    pause = run_step(incident, "pause_all", ops_user)
+    running_campaign.refresh_from_db()
+    assert pause.status == "succeeded" and running_campaign.state == "paused"
+    assert incident.impacted.filter(object_id=str(running_campaign.pk)).exists()
+    assert run_step(incident, "check_settings", support_user).status == "succeeded"
+
+    # Mitigation: honour Retry-After; export failed targets (campaign from the incident).
+    run_step(incident, "reschedule", ops_user, seconds=120)
+    running_campaign.refresh_from_db()
+    assert running_campaign.next_send_at > timezone.now() + dt.timedelta(seconds=100)
+    export = run_step(incident, "export_failed", support_user)
+    assert export.result["rows"] == 1 and "failed-targets.csv" in export.log
+
+    # Escalation: due 15 minutes after detection; announced in Slack once, when due.
+    assert escalations_announce() == 0
+    Incident.objects.filter(pk=incident.pk).update(
+        detected_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    step = step_of(incident, "notify_provider")
+    step.due_at = timezone.now() - dt.timedelta(minutes=1)
+    step.save()
+    assert escalations_announce() == 1 and escalations_announce() == 0
+    slack = [c["body"]["text"] for c in simulator.calls("slack") if "chat.postMessage" in c["path"]]
+    assert any("Escalation due" in text and "Notify WABA provider" in text for text in slack)
+    notice = run_step(incident, "notify_provider", ops_user)
+    assert notice.status == "succeeded"
+    assert mail.outbox[-1].to == ["waba-support@provider.example"]
+    assert mail.outbox[-1].attachments[0][0] == f"campaign-{running_campaign.pk}-failed-targets.csv"
+
+    # Resolution: resume is refused while the EF is red; the 202 gate opens once it is not.
+    refused = run_step(incident, "resume", ops_user)
+    assert refused.status == "failed" and "not resumed" in refused.error
+    assert gate_evaluate(step=step_of(incident, "ef_202")).status == "pending"
+    simulator.clear_faults()
+    status_get(force=True)
+    assert gate_evaluate(step=step_of(incident, "ef_202")).status == "done"
+    resumed = run_step(incident, "resume", ops_user)
+    running_campaign.refresh_from_db()
+    assert resumed.status == "succeeded" and running_campaign.state == "running"
+
+    summary = "EF 5xx for 20 min; campaigns paused, provider notified, resumed after 202."
+    run_step(incident, "resolution_audit", ops_user, summary=summary)
+    entry = AuditEntry.objects.get(action="incident_resolution")
+    assert entry.incident_id == incident.pk and entry.data["summary"] == summary
+    run_step(incident, "pagerduty_resolve", ops_user)
+    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident.refresh_from_db()
+    assert f"campaigns.campaign {running_campaign.pk} Promo" in incident.postmortem_markdown
