@@ -125,3 +125,68 @@ def incident_open_for_runbook(*, runbook_key: str) -> Incident | None:
     return Incident.objects.filter(
         runbook_key=runbook_key, status__in=("open", "mitigated")
     ).first()
+
+
+# --- Front page (opsportal/frontpage.py): a bounded number of queries whatever the data size ---
+
+
+def incidents_open_overview(*, limit: int = 8) -> dict:
+    """Open incidents, newest first, each with the next step to do, its soonest due timer and
+    the steps already overdue. Two queries: the incidents, then their unfinished steps."""
+    now = timezone.now()
+    incidents = list(
+        Incident.objects.filter(status__in=("open", "mitigated")).order_by("-id")[: limit + 1]
+    )
+    more, incidents = len(incidents) > limit, incidents[:limit]
+    unfinished: dict[int, list[IncidentStep]] = {}
+    steps = (
+        IncidentStep.objects.filter(incident__in=[i.pk for i in incidents])
+        .exclude(status__in=("done", "skipped"))
+        .order_by("incident_id", "position")
+    )
+    for step in steps:
+        unfinished.setdefault(step.incident_id, []).append(step)
+    rows = []
+    for incident in incidents:
+        todo = unfinished.get(incident.pk, [])
+        timed = sorted((s for s in todo if s.due_at), key=lambda s: s.due_at)
+        rows.append(
+            {
+                "incident": incident,
+                "next_step": todo[0] if todo else None,
+                "next_due": timed[0] if timed else None,
+                "overdue": [s for s in timed if s.due_at <= now],
+                "awaiting_approval": sum(1 for s in todo if s.status == "awaiting_approval"),
+            }
+        )
+    return {"rows": rows, "more": more, "now": now}
+
+
+def incidents_mtt_weekly(*, days: int = 30) -> list[dict]:
+    """MTTA (opened → acknowledged) and MTTR (detected → resolved), as in `incidents_metrics`,
+    per week of opening over the last `days`: one grouped query."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncWeek
+
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        Incident.objects.filter(opened_at__gte=since)
+        .annotate(week=TruncWeek("opened_at"))
+        .values("week")
+        .annotate(
+            n=Count("id"),
+            mtta=Avg(F("acknowledged_at") - F("opened_at")),
+            mttr=Avg(F("resolved_at") - F("detected_at")),
+        )
+        .order_by("week")
+    )
+    return list(rows)
+
+
+def approvals_pending(*, limit: int = 10) -> list[Approval]:
+    """Risky steps waiting for a second person, soonest expiry first (one query)."""
+    return list(
+        Approval.objects.filter(status="pending", expires_at__gt=timezone.now())
+        .select_related("incident", "step")
+        .order_by("expires_at", "id")[:limit]
+    )
