@@ -28,6 +28,9 @@ SECRET_PATTERNS = re.compile(
             r"xox[abpr]-[A-Za-z0-9\-]{8,}",
             r"opsp_[A-Za-z0-9_\-]{16,}",
             r"stn_[A-Za-z0-9_\-]{16,}",
+            r"sbp_[A-Za-z0-9]{20,}",  # Supabase personal access token (Management API)
+            r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+",  # a webhook URL is a secret
+            r"(?i:bearer)\s+[A-Za-z0-9_\-.=]{16,}",  # whatever token follows "Bearer"
         ]
     )
 )
@@ -56,18 +59,45 @@ def redact(value: Any, *, key: str = "") -> Any:
     return value
 
 
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask the message, the traceback and the stack of one record, in place.
+
+    The traceback is kept as masked text only: handlers that would render the live
+    exception (with its frames' local variables) get nothing to render."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not hide the record
+        message = str(record.msg)
+    masked = mask_text(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
+    return record
+
+
 class MaskSecretsFilter(logging.Filter):
     """Logging filter: masks credential-looking strings in every record it sees."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not hide the record
-            message = str(record.msg)
-        masked = mask_text(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
+        mask_record(record)
         return True
+
+
+def install_log_record_masking() -> None:
+    """Mask every log record when it is created, whichever logger or handler it goes to
+    (a handler added later, by a library or a test, gets masked records too)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "masks_secrets", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(current(*args, **kwargs))
+
+    factory.masks_secrets = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

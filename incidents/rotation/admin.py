@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from audit.admin import HistoryAdmin
@@ -160,8 +161,8 @@ class RotationRunAdmin(HistoryAdmin):
             *super().get_urls(),
         ]
 
-    @sensitive_variables("form", "request")
-    @sensitive_post_parameters("leaked_key")
+    @method_decorator(sensitive_variables("form", "request"))
+    @method_decorator(sensitive_post_parameters("leaked_key"))
     def start_view(self, request, incident_id: int):
         if not request.user.has_perm(REQUEST_PERMISSION):
             raise PermissionDenied
