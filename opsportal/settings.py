@@ -211,9 +211,16 @@ AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="") or SECRET_KEY
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_secrets": {"()": "audit.redaction.MaskSecretsFilter"}},
+    "filters": {
+        "mask_secrets": {"()": "audit.redaction.MaskSecretsFilter"},
+        # Ahead of masking: notes a service-role key's fingerprint for the leak detector.
+        "secret_sightings": {"()": "incidents.logwatch.SecretSightingFilter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["secret_sightings", "mask_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

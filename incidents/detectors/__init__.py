@@ -45,7 +45,7 @@ def detectors_run_all(only: tuple[str, ...] = ()) -> dict:
     from incidents.detectors import credential_leak, integrations, station_redeem  # noqa: F401
 
     summary: dict[str, dict] = {}
-    for name, func in _DETECTORS.items():
+    for name, func in list(_DETECTORS.items()):
         if only and name not in only:
             continue
         opened = joined = 0

@@ -43,3 +43,20 @@ def secret_seen_in_note(*, note_id: int) -> None:
             f"by {note.author_name} (masked before storing)",
         )
     )
+
+
+@detector("secret_in_logs")
+def secret_in_logs() -> list[Finding]:
+    """A service-role-shaped key went through our own logging (fingerprint only is kept)."""
+    from incidents.logwatch import sightings_get
+
+    return [
+        Finding(
+            runbook_key="credential_leak",
+            subject=f"secret_in_logs:{fp}",
+            title="Service-role key pattern in application logs",
+            detail=f"a key with fingerprint {fp} was logged by {seen['logger']} "
+            "(masked before output)",
+        )
+        for fp, seen in sightings_get().items()
+    ]

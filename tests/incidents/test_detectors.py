@@ -57,3 +57,19 @@ def test_a_broken_detector_does_not_silence_the_others(monkeypatch, voucher_fact
     summary = detectors_run_all()
     assert summary["aaa_broken"] == {"error": True}
     assert "double_redemption" in summary and "error" not in summary["double_redemption"]
+
+
+def test_a_service_role_key_in_our_logs_opens_a_credential_leak_incident(caplog):
+    import logging
+
+    from incidents.logwatch import SecretSightingFilter
+
+    key = "sb_secret_" + "Zz9Yy8Xx7Ww6Vv5U"
+    record = logging.LogRecord(
+        "vendor.sdk", logging.WARNING, __file__, 1, "auth with %s", (key,), None
+    )
+    assert SecretSightingFilter().filter(record) is True
+    detectors_run_all(only=("secret_in_logs",))
+    incident = Incident.objects.get(runbook_key="credential_leak")
+    assert incident.dedup_key.startswith("secret_in_logs:sb_sec")
+    assert key not in incident.dedup_key and key not in incident.timeline.first().message

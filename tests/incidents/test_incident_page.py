@@ -97,3 +97,15 @@ def test_the_changelist_shows_mtta_and_mttr(client_for, ops_user, open_incident)
     open_incident()
     body = client_for(ops_user).get(reverse("admin:incidents_incident_changelist")).content.decode()
     assert "MTTA" in body and "MTTR" in body and "Open an incident" in body
+
+
+def test_the_database_refuses_to_edit_or_delete_a_timeline_entry(open_incident):
+    from django.db import DatabaseError, transaction
+
+    entry = open_incident().timeline.first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        TimelineEntry.objects.filter(pk=entry.pk).update(message="rewritten")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        TimelineEntry.objects.filter(pk=entry.pk).delete()
+    entry.refresh_from_db()
+    assert entry.message.startswith("Opened")
