@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
@@ -174,11 +175,25 @@ def redeem_request_process(
     return RedeemResponse(status, body_text.encode(), headers)
 
 
+def _statement_run(params: dict) -> tuple:
+    """Run the redeem statement as a prepared statement on the request's connection.
+
+    Django's cursors bind parameters client-side, so PostgreSQL would plan this
+    large statement on every call (≈ 3–6 ms, more than executing it). A psycopg
+    server-binding cursor with prepare=True plans it once per persistent connection.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = psycopg.Cursor(connection.connection)
+        try:
+            return cursor.execute(REDEEM_SQL, params, prepare=True).fetchone()
+        finally:
+            cursor.close()
+
+
 def _redeem_execute(params: dict) -> tuple:
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(REDEEM_SQL, params)
-            row = cursor.fetchone()
+        row = _statement_run(params)
         outcome, _status, _body, vid, vcode, scode, amount, currency, _ra = row
         if outcome == "redeemed":
             audit.record(

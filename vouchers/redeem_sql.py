@@ -32,7 +32,7 @@ _TS = """to_char(({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 REDEEM_SQL = f"""
 WITH
 st AS MATERIALIZED (
-    SELECT id, code FROM vouchers_station WHERE token_hash = %(th)s AND active
+    SELECT id, code FROM vouchers_station WHERE token_hash = %(th)s::text AND active
 ),
 rl AS MATERIALIZED (
     INSERT INTO vouchers_redeemratewindow AS w (station_id, window_start, hits)
@@ -42,23 +42,23 @@ rl AS MATERIALIZED (
 ),
 g AS MATERIALIZED (
     SELECT st.id AS sid, st.code AS scode,
-           (%(lim)s > 0 AND (SELECT hits FROM rl) > %(lim)s) AS limited
+           (%(lim)s::int > 0 AND (SELECT hits FROM rl) > %(lim)s::int) AS limited
     FROM st
 ),
 prev AS MATERIALIZED (
     SELECT r.fingerprint, r.status_code, r.body
     FROM vouchers_idempotencyrecord r JOIN g ON r.station_id = g.sid
-    WHERE %(valid)s AND NOT g.limited AND r.key = %(key)s
+    WHERE %(valid)s::boolean AND NOT g.limited AND r.key = %(key)s::text
 ),
 lk AS MATERIALIZED (
-    SELECT pg_try_advisory_xact_lock(hashtextextended(g.sid::text || ':' || %(key)s, 0)) AS got
+    SELECT pg_try_advisory_xact_lock(hashtextextended(g.sid::text || ':' || %(key)s::text, 0)) AS got
     FROM g
-    WHERE %(valid)s AND NOT g.limited AND NOT EXISTS (SELECT 1 FROM prev)
+    WHERE %(valid)s::boolean AND NOT g.limited AND NOT EXISTS (SELECT 1 FROM prev)
 ),
 v AS MATERIALIZED (
     SELECT id, code, amount, currency, status, expires_at, redeemed_at, redeemed_by_id
     FROM vouchers_voucher
-    WHERE code = %(code)s AND (SELECT got FROM lk)
+    WHERE code = %(code)s::text AND (SELECT got FROM lk)
     FOR UPDATE
 ),
 d AS MATERIALIZED (
@@ -66,8 +66,8 @@ d AS MATERIALIZED (
         CASE
             WHEN g.sid IS NULL THEN 'unauthorized'
             WHEN g.limited THEN 'rate_limited'
-            WHEN NOT %(valid)s THEN 'invalid_request'
-            WHEN p.fingerprint = %(fp)s THEN 'replayed'
+            WHEN NOT %(valid)s::boolean THEN 'invalid_request'
+            WHEN p.fingerprint = %(fp)s::text THEN 'replayed'
             WHEN p.fingerprint IS NOT NULL THEN 'idempotency_key_reused'
             WHEN NOT l.got THEN 'request_in_progress'
             WHEN v.id IS NULL THEN 'not_found'
@@ -133,13 +133,13 @@ resp AS MATERIALIZED (
 ev AS (
     INSERT INTO vouchers_voucherevent (voucher_id, kind, station_id, actor_name, data, at)
     SELECT upd.id, 'redeemed', d.sid, 'station:' || d.scode,
-           jsonb_build_object('idempotency_key', %(key)s, 'reference', %(ref)s), now()
+           jsonb_build_object('idempotency_key', %(key)s::text, 'reference', %(ref)s::text), now()
     FROM upd, d
 ),
 idem AS (
     INSERT INTO vouchers_idempotencyrecord
         (station_id, key, fingerprint, status_code, body, created_at)
-    SELECT d.sid, %(key)s, %(fp)s, resp.http_status, resp.body, now()
+    SELECT d.sid, %(key)s::text, %(fp)s::text, resp.http_status, resp.body, now()
     FROM resp, d
     WHERE resp.outcome IN ({", ".join(f"'{o}'" for o in STORED_OUTCOMES)})
 ),
@@ -147,9 +147,9 @@ att AS (
     INSERT INTO vouchers_redeemattempt
         (at, station_id, idempotency_key, code, reference, outcome, http_status,
          latency_ms, request_id)
-    SELECT now(), d.sid, %(log_key)s, %(log_code)s, %(log_ref)s, resp.outcome, resp.http_status,
-           %(pre_ms)s + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()),
-           %(rid)s
+    SELECT now(), d.sid, %(log_key)s::text, %(log_code)s::text, %(log_ref)s::text, resp.outcome, resp.http_status,
+           %(pre_ms)s::float8 + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()),
+           %(rid)s::text
     FROM resp, d
 )
 SELECT resp.outcome, resp.http_status, resp.body::text, d.vid, d.vcode, d.scode,
