@@ -16,6 +16,9 @@ MAX_SIGHTINGS = 20
 SERVICE_ROLE_PATTERNS = re.compile(
     r"sb_secret_[A-Za-z0-9_\-]{8,}|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
 )
+# Records are usually masked when created (audit.redaction.install_log_record_masking):
+# then the mask's fingerprint of a Supabase secret key or a JWT is what we find.
+MASKED_SIGHTING = re.compile(r"\[redacted ((?:sb_sec|eyJ[A-Za-z0-9_\-]{3})…[0-9a-f]{12})\]")
 
 
 class SecretSightingFilter(logging.Filter):
@@ -24,22 +27,26 @@ class SecretSightingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string is not our concern here
             return True
-        match = SERVICE_ROLE_PATTERNS.search(message)
-        if match:
+        found = [fingerprint_of(m.group(0)) for m in SERVICE_ROLE_PATTERNS.finditer(message)]
+        found += [m.group(1) for m in MASKED_SIGHTING.finditer(message)]
+        for fp in found[:3]:
             try:
-                sighting_record(value=match.group(0), logger_name=record.name)
+                sighting_record(fp=fp, logger_name=record.name)
             except Exception:  # the log line must go out whatever happens here
                 pass
         return True
 
 
-def sighting_record(*, value: str, logger_name: str) -> None:
-    from django.core.cache import cache
-
+def fingerprint_of(value: str) -> str:
     from audit.redaction import fingerprint
 
+    return fingerprint(value)
+
+
+def sighting_record(*, fp: str, logger_name: str) -> None:
+    from django.core.cache import cache
+
     sightings = cache.get(SIGHTINGS_KEY) or {}
-    fp = fingerprint(value)
     if fp not in sightings and len(sightings) < MAX_SIGHTINGS:
         sightings[fp] = {"logger": logger_name, "at": time.time()}
         cache.set(SIGHTINGS_KEY, sightings, KEEP_SECONDS)
