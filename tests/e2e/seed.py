@@ -1,0 +1,87 @@
+"""Seeding for the browser flows, through the services people's clicks end up in.
+
+Runs in the test process against the e2e database (committed at once, so the server sees it).
+Where a flow needs the past (a timer already due, last month's incidents for MTTA/MTTR), the
+incident is opened through the service with an earlier detection time, or its timestamps are
+moved back afterwards: time is the one thing a browser test cannot click through.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+
+def person(username: str):
+    return get_user_model().objects.get(username=username)
+
+
+def whatsapp_incident(*, dedup_key: str, detected_minutes_ago: int = 0, title: str = ""):
+    """An open WhatsApp Send Failures incident, opened by support; detected long enough ago
+    that its 15-minute escalation timer may already be overdue."""
+    from incidents.services import incident_open
+
+    incident, _ = incident_open(
+        runbook_key="whatsapp_send",
+        actor=person("sam-support"),
+        dedup_key=dedup_key,
+        title=title or "WhatsApp sends failing: 429 from the send function",
+        detected_at=timezone.now() - timedelta(minutes=detected_minutes_ago),
+    )
+    return incident
+
+
+def risky_request(*, requester: str, dedup_key: str):
+    """A credential-leak incident whose session invalidation `requester` asked to run."""
+    from incidents.services import incident_open, step_run_request
+
+    incident, _ = incident_open(
+        runbook_key="credential_leak",
+        actor=person("sam-support"),
+        dedup_key=dedup_key,
+        title="Service-role key pasted in a public gist",
+    )
+    step = incident.steps.get(key="invalidate_sessions")
+    approval = step_run_request(step=step, actor=person(requester), params={})
+    return incident, approval
+
+
+def incident_history(*, weeks: int = 4) -> None:
+    """Resolved incidents over the last weeks, for the MTTA/MTTR chart: opened, acknowledged
+    and resolved through the services, then moved back in time."""
+    from incidents.models import Incident
+    from incidents.services import incident_acknowledge, incident_open, incident_status_set
+
+    ops = person("olga-ops")
+    now = timezone.now()
+    for week in range(weeks):
+        for n, (ack_min, fix_min) in enumerate(((6, 50), (14 + 4 * week, 95 + 30 * week))):
+            incident, _ = incident_open(
+                runbook_key="station_redeem",
+                actor=ops,
+                dedup_key=f"history-{week}-{n}",
+                title=f"Station redeem errors (week -{week})",
+            )
+            incident_acknowledge(incident=incident, actor=ops)
+            incident_status_set(incident=incident, status="resolved", actor=ops)
+            detected = now - timedelta(days=7 * week + 2 + n, hours=3)
+            Incident.objects.filter(pk=incident.pk).update(
+                detected_at=detected,
+                opened_at=detected + timedelta(minutes=2),
+                acknowledged_at=detected + timedelta(minutes=2 + ack_min),
+                mitigated_at=None,
+                resolved_at=detected + timedelta(minutes=fix_min),
+            )
+
+
+def campaign_running(*, name: str, sent: int = 0):
+    """The demo campaign (or `name`) marked running with `sent` targets already sent."""
+    from campaigns.models import Campaign, Target
+
+    campaign = Campaign.objects.get(name=name)
+    ids = list(campaign.targets.order_by("id").values_list("id", flat=True)[:sent])
+    Target.objects.filter(id__in=ids).update(status=Target.Status.SENT)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        state=Campaign.State.RUNNING, last_progress_at=timezone.now()
+    )
+    return campaign
