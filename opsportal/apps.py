@@ -21,3 +21,7 @@ class OpsPortalConfig(AppConfig):
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="opsportal.sync_roles")
         # Every log record is masked when it is made, not only those the console sees.
         install_log_record_masking()
+
+        from opsportal.security import connect_security_signals
+
+        connect_security_signals()
