@@ -6,6 +6,7 @@ never a crash. ``NAME_FILE`` is read before ``NAME`` for every value
 (``FileAwareEnv``), so secrets can come from mounted files.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "opsportal.apps.OpsPortalConfig",
     "audit.apps.AuditConfig",
     "integrations.apps.IntegrationsConfig",
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "opsportal.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout into a 429 page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"
@@ -105,6 +109,20 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
+
+# --- Login throttling (django-axes): lock a username from one address after N failures ---
+AUTHENTICATION_BACKENDS = [
+    "opsportal.security.RequestBoundAxesBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Username + address together: an attacker elsewhere cannot lock an admin out at 3 a.m.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # failures are audited (opsportal/security.py); no start-up banner
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
 
 # --- Security (production defaults; `check --deploy` passes with DEBUG=false) ---
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
