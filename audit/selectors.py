@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -14,7 +15,7 @@ from audit.models import AuditEntry, AuditSeal, AuditTerm
 
 LIST_COLUMNS = ("id", "at", "actor_name", "action", "target_type", "target_id", "target_repr",
                 "incident_id")
-PAGE_SIZE = 50
+PAGE_SIZE = 100  # as the admin changelist
 
 
 def _filtered(filters: dict) -> QuerySet:
@@ -77,8 +78,16 @@ def audit_entries_page(
     return EntryPage(rows=rows, older=older, newer=newer)
 
 
+CHOICES_CACHE_SECONDS = 60
+
+
 def audit_filter_choices() -> dict[str, list[str]]:
-    """Suggestions for the filters: from the small terms table and the staff list."""
+    """Suggestions for the filters: from the small terms table and the staff list
+    (cached briefly: they change when the sealer meets a new action or staff join)."""
+    return cache.get_or_set("audit:filter-choices", _filter_choices, CHOICES_CACHE_SECONDS)
+
+
+def _filter_choices() -> dict[str, list[str]]:
     choices: dict[str, list[str]] = {AuditTerm.ACTION: [], AuditTerm.TARGET_TYPE: []}
     for kind, value in AuditTerm.objects.order_by("kind", "value").values_list("kind", "value"):
         choices[kind].append(value)
@@ -94,6 +103,10 @@ def audit_estimated_total() -> int | None:
     """The planner's row estimate (pg_class.reltuples): a number without a COUNT(*)."""
     if connection.vendor != "postgresql":
         return None
+    return cache.get_or_set("audit:estimate", _estimate, CHOICES_CACHE_SECONDS)
+
+
+def _estimate() -> int | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_auditentry'::regclass")
         row = cursor.fetchone()

@@ -5,6 +5,7 @@ Every page costs a fixed number of queries whatever the table size.
 """
 
 import json
+from html import escape  # the stdlib one: plain str in, no lazy/SafeString overhead per cell
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 import audit
@@ -40,6 +42,29 @@ def _parse(request) -> tuple[EntryFilterForm, dict] | None:
     return (form, form.cleaned_data) if form.is_valid() else None
 
 
+def _rows_html(rows: list[dict]) -> str:
+    """The table body, built in Python: the page's only per-row work, kept to string joins
+    (a template loop with {% url %} and filters per cell costs more than all the queries)."""
+    entry_base = reverse("admin:audit_auditentry_browse")
+    out = []
+    for row in rows:
+        target = ""
+        if row["target_type"]:
+            query = escape(urlencode({"target_type": row["target_type"],
+                                      "target_id": row["target_id"]}))
+            target = (f'<a href="?{query}">{escape(row["target_type"])} '
+                      f'{escape(row["target_id"])}</a> {escape(row["target_repr"])}')
+        incident = row["incident_id"]
+        out.append(
+            f'<tr><td><a href="{entry_base}{row["id"]}/">{row["id"]}</a></td>'
+            f'<td>{row["at"]:%Y-%m-%d %H:%M:%S}</td><td>{escape(row["actor_name"])}</td>'
+            f'<td>{escape(row["action"])}</td><td>{target}</td>'
+            f'<td>{f"""<a href="?incident={incident}">{incident}</a>""" if incident else ""}</td>'
+            "</tr>"
+        )
+    return "".join(out)
+
+
 def _query(filters: dict, **extra) -> str:
     return urlencode({k: v for k, v in {**filters, **extra}.items() if v not in (None, "")})
 
@@ -64,6 +89,7 @@ def browse(request):
         title="Audit log",
         form=form,
         page=page,
+        rows_html=mark_safe(_rows_html(page.rows)),  # every value escaped in _rows_html
         choices=selectors.audit_filter_choices(),
         estimate=None if active else selectors.audit_estimated_total(),
         filter_query=_query(active),

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from audit.links import audit_entries_url
 from audit.models import AuditEntry
+from audit.selectors import PAGE_SIZE
 from audit.sealing import audit_seal
 from tests.audit.factories import T0, entries
 
@@ -35,7 +36,7 @@ def log(db):
 
 
 def _expected(log, pred):
-    return [e.id for e in sorted(log, key=lambda e: (e.at, e.id), reverse=True) if pred(e)][:50]
+    return [e.id for e in sorted(log, key=lambda e: (e.at, e.id), reverse=True) if pred(e)][:PAGE_SIZE]
 
 
 def test_url_is_under_the_admin():
