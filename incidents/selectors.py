@@ -72,7 +72,7 @@ def step_initial_params(*, step: IncidentStep) -> dict:
 def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) -> list[dict]:
     steps = list(incident.steps.all())
     runs: dict[int, list[StepRun]] = {}
-    for run in incident.runs.order_by("-id")[:200]:
+    for run in incident.runs.select_related("approval").order_by("-id")[:200]:
         bucket = runs.setdefault(run.step_id, [])
         if len(bucket) < runs_per_step:
             bucket.append(run)

@@ -109,3 +109,30 @@ def test_the_database_refuses_to_edit_or_delete_a_timeline_entry(open_incident):
         TimelineEntry.objects.filter(pk=entry.pk).delete()
     entry.refresh_from_db()
     assert entry.message.startswith("Opened")
+
+
+def test_the_page_query_count_does_not_grow_with_runs_and_approvals(
+    client_for, admin_user, ops_user, open_incident, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.services import approval_decide, step_run_request
+
+    incident = open_incident("credential_leak")
+    step = incident.steps.get(key="invalidate_sessions")
+    client = client_for(admin_user)
+    url = reverse("admin:incidents_incident_work", args=[incident.pk])
+
+    def approve_one(flag):
+        approval = step_run_request(step=step, actor=ops_user, params={"revoke_api_tokens": flag})
+        approval_decide(approval=approval, actor=admin_user, approve=True)
+
+    approve_one(True)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    approve_one(False)
+    approve_one(True)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get(url).status_code == 200
+    assert len(more) == len(few)
