@@ -30,13 +30,26 @@ class _DryRunRollback(Exception):
     pass
 
 
+def _task_timeout(action_key: str) -> int:
+    """The action's whole budget (all attempts), kept below django-q2's `retry` so a slow run
+    is never handed to a second worker while the first still works on it."""
+    from django.conf import settings
+
+    action = action_get(action_key)
+    budget = action.timeout_seconds * (action.max_attempts if action.safe_to_retry else 1) + 10
+    return max(10, min(budget, settings.Q_CLUSTER.get("retry", 180) - 10))
+
+
 def _enqueue(run: StepRun) -> None:
     from django_q.tasks import async_task
 
-    run_id = run.pk
+    run_id, timeout = run.pk, _task_timeout(run.action_key)
     transaction.on_commit(
         lambda: async_task(
-            "incidents.tasks.step_run_execute", run_id, task_name=f"incident-step-run-{run_id}"
+            "incidents.tasks.step_run_execute",
+            run_id,
+            task_name=f"incident-step-run-{run_id}",
+            timeout=timeout,
         )
     )
 
