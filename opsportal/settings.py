@@ -155,6 +155,9 @@ Q_CLUSTER = {
     "poll": env.float("Q_POLL", default=0.1),
     "sync": env.bool("Q_SYNC", default=False),
     "label": "Task queue",
+    # Q_CLUSTER_NAME=<name> runs/enqueues on a queue of that name (django-q2 requires this key);
+    # tests use it to keep their clusters apart on a shared broker.
+    "ALT_CLUSTERS": {},
 }
 if Q_BROKER_URL:
     Q_CLUSTER["redis"] = Q_BROKER_URL
