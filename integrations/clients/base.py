@@ -13,6 +13,7 @@ only: never from URLs (a Slack webhook URL is a secret), headers or bodies.
 import email.utils
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -47,8 +48,13 @@ def shared_http_client() -> httpx.Client:
     if _pool is None or _pool_pid != pid:
         with _pool_lock:
             if _pool is None or _pool_pid != pid:
+                limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
                 _pool = httpx.Client(
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                    # Request/response calls: send headers and body without waiting on Nagle.
+                    transport=httpx.HTTPTransport(
+                        limits=limits,
+                        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                    ),
                     follow_redirects=False,
                     trust_env=False,  # never route through a proxy picked up from the environment
                 )
