@@ -20,6 +20,7 @@ from concurrent.futures import wait as futures_wait
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
+from django.db.models import Subquery
 from django.utils import timezone
 
 from integrations.models import ProbeResult
@@ -36,6 +37,8 @@ logger = logging.getLogger("integrations")
 
 CACHE_KEY = "integrations:status:v1"
 RUN_LOCK_KEY = "integrations:status:run-lock"
+NONE_YET_KEY = "integrations:status:none-yet"
+STALE_CACHE_SECONDS = 10
 MAX_AGE_SECONDS = 60
 # What the run itself may add on top of the probe timeout (thread start, DB write).
 RUN_SLACK_SECONDS = 0.3
@@ -115,6 +118,7 @@ def _probe_all(*, forced: bool) -> dict:
     ])
     payload = _payload(rows)
     cache.set(CACHE_KEY, payload, MAX_AGE_SECONDS)
+    cache.delete(NONE_YET_KEY)
     return payload
 
 
@@ -166,26 +170,33 @@ def _fresh_since(since: datetime) -> dict | None:
 
 
 def _latest_rows() -> list[ProbeResult]:
-    rows = []
-    for probe in registered_probes():
-        row = ProbeResult.objects.filter(key=probe.key).order_by("-checked_at", "-id").first()
-        if row is not None:
-            rows.append(row)
-    return rows
+    """The newest run's rows in one query (every run stores one row per probe, same time)."""
+    newest = ProbeResult.objects.order_by("-checked_at").values("checked_at")[:1]
+    by_key: dict[str, ProbeResult] = {}
+    for row in ProbeResult.objects.filter(checked_at=Subquery(newest)).order_by("id"):
+        by_key[row.key] = row  # two processes finishing in the same microsecond: newest id
+    return list(by_key.values())
 
 
 def status_latest() -> dict | None:
-    """The last known status without probing (cache, else newest stored rows); None if never."""
+    """The last known status without probing (cache, else the newest stored run); None if never.
+
+    At most one query per cache period, so every page can afford it (degraded banners).
+    """
     payload = cache.get(CACHE_KEY)
     if payload is not None:
         return payload
+    if cache.get(NONE_YET_KEY):
+        return None
     rows = _latest_rows()
     if not rows:
+        cache.set(NONE_YET_KEY, True, STALE_CACHE_SECONDS)
         return None
     payload = _payload(rows)
     age = (timezone.now() - min(r.checked_at for r in rows)).total_seconds()
-    if age < MAX_AGE_SECONDS and len(rows) == len(registered_probes()):
-        cache.set(CACHE_KEY, payload, max(1, int(MAX_AGE_SECONDS - age)))
+    # Stale results are cached briefly too: status_get re-probes them, pages just show them.
+    cache.set(CACHE_KEY, payload, int(MAX_AGE_SECONDS - age) if age < MAX_AGE_SECONDS - 1
+              else STALE_CACHE_SECONDS)
     return payload
 
 

@@ -53,10 +53,11 @@ class EdgeFunctionClient(HttpClient):
     def ping(self) -> httpx.Response:
         """A GET on the function: proves platform, routing and key without side effects.
 
-        Our functions only act on POST; a real deployment answers GET with 405,
-        which still shows the function is deployed and the key accepted.
+        Our functions only act on POST; a deployed function answers a GET with 405 (or
+        400/422 when it tries to read a body). Any of those shows the platform routed the
+        call and accepted the key; 401, 404, 429 and 5xx are the platform's own answers.
         """
-        return self.request("GET", "", ok=(200, 204, 405), retries=0)
+        return self.request("GET", "", ok=(200, 204, 400, 405, 422), retries=0)
 
 
 class VoucherPngClient(EdgeFunctionClient):

@@ -62,3 +62,24 @@ def test_login_page_has_no_banner_for_anonymous_visitors(client, db, everything_
     everything_up.set_fault("voucher_png", status=503)
     probes_run()
     assert VOUCHER_COPY not in client.get("/admin/login/").content.decode()
+
+
+def _probe_queries(client, url="/admin/"):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q for q in queries.captured_queries if "integrations_proberesult" in q["sql"]]
+
+
+def test_a_page_costs_at_most_one_status_query(client_for, support_user, everything_up):
+    from django.core.cache import cache
+
+    client = client_for(support_user)
+    assert len(_probe_queries(client)) == 1  # never probed: one look
+    assert _probe_queries(client) == []  # ... remembered for a while
+    _force(client)
+    cache.clear()
+    assert len(_probe_queries(client)) == 1  # stored run read once
+    assert _probe_queries(client) == []  # then cached

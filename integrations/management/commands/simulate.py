@@ -1,4 +1,6 @@
 import os
+import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -20,13 +22,17 @@ class Command(BaseCommand):
                             help="moto server port for Secrets Manager; 0 = do not start it")
 
     def handle(self, *args, port, host, aws_port, **options):
-        moto = self._start_moto(host, aws_port) if aws_port else None
-        sim = start_simulator(port=port, host=host, thread=False)
+        # Serve at once (moto takes seconds to start): the EFs answer while AWS warms up.
+        sim = start_simulator(port=port, host=host)
         self.stdout.write(f"Simulator on {sim.url} (control: {sim.url}/_control/state)")
         for name, value in sim.settings().items():
             self.stdout.write(f"  {name}={value}")
+        self.stdout.flush()
+        moto = self._start_moto(host, aws_port) if aws_port else None
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            sim.serve_forever()
+            stop.wait()
         except KeyboardInterrupt:
             pass
         finally:
