@@ -36,7 +36,16 @@ class AuditTrailMixin:
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(HistoryAdmin):
-    list_display = ["id", "at", "actor_name", "action", "target_type", "target_id", "target_repr", "incident_id"]
+    list_display = [
+        "id",
+        "at",
+        "actor_name",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "incident_id",
+    ]
     list_filter = ["action", "target_type"]
     search_fields = ["=actor_name", "=action", "=target_id", "=request_id"]
     list_select_related = ["actor"]

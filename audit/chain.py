@@ -12,8 +12,17 @@ from django.conf import settings
 
 from audit.verify_export import FIELDS, GENESIS, canonical, link_hash
 
-__all__ = ["FIELDS", "GENESIS", "canonical", "link_hash", "entry_fields", "format_at", "row_hash",
-           "checkpoint_signature"]
+__all__ = [
+    "FIELDS",
+    "GENESIS",
+    "canonical",
+    "link_hash",
+    "entry_fields",
+    "format_at",
+    "row_hash",
+    "checkpoint_signature",
+]
+
 
 def format_at(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -40,7 +49,10 @@ def row_hash(prev_hash: str, row: dict) -> str:
     return link_hash(prev_hash, entry_fields(row))
 
 
-def checkpoint_signature(*, entry_id: int, hash: str, created_at: datetime) -> str:
-    """HMAC-SHA256 over the head a checkpoint names, keyed by settings.AUDIT_CHECKPOINT_KEY."""
-    message = f"{entry_id}:{hash}:{format_at(created_at)}".encode()
+def checkpoint_signature(
+    *, entry_id: int, hash: str, created_at: datetime, kind: str = "head"
+) -> str:
+    """HMAC-SHA256 over what a checkpoint names, keyed by settings.AUDIT_CHECKPOINT_KEY."""
+    prefix = "" if kind == "head" else f"{kind}:"
+    message = f"{prefix}{entry_id}:{hash}:{format_at(created_at)}".encode()
     return hmac.new(settings.AUDIT_CHECKPOINT_KEY.encode(), message, hashlib.sha256).hexdigest()

@@ -31,6 +31,8 @@ def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
         record = _export_record(row)
         record["data"] = json.dumps(record["data"], ensure_ascii=False, sort_keys=True)
         yield writer.writerow(
-            [csv_escape(v) if isinstance(v, str) else ("" if v is None else v)
-             for v in (record[c] for c in EXPORT_COLUMNS)]
+            [
+                csv_escape(v) if isinstance(v, str) else ("" if v is None else v)
+                for v in (record[c] for c in EXPORT_COLUMNS)
+            ]
         )

@@ -4,8 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 from django import forms
 
-_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                     "%Y-%m-%d"]
+_DATETIME_FORMATS = [
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+]
 
 
 class EntryFilterForm(forms.Form):
@@ -14,13 +19,24 @@ class EntryFilterForm(forms.Form):
     target_type = forms.CharField(required=False, max_length=64)
     target_id = forms.CharField(required=False, max_length=64)
     incident = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    since = forms.DateTimeField(required=False, input_formats=_DATETIME_FORMATS,
-                                help_text="UTC, from (inclusive)")
-    until = forms.DateTimeField(required=False, input_formats=_DATETIME_FORMATS,
-                                help_text="UTC, before (exclusive)")
+    since = forms.DateTimeField(
+        required=False, input_formats=_DATETIME_FORMATS, help_text="UTC, from (inclusive)"
+    )
+    until = forms.DateTimeField(
+        required=False, input_formats=_DATETIME_FORMATS, help_text="UTC, before (exclusive)"
+    )
     q = forms.CharField(required=False, max_length=100, label="Target contains")
 
-    FILTER_NAMES = ("actor", "action", "target_type", "target_id", "incident", "since", "until", "q")
+    FILTER_NAMES = (
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "incident",
+        "since",
+        "until",
+        "q",
+    )
 
     def clean(self):
         data = super().clean()

@@ -77,9 +77,19 @@ class AuditSeal(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """An HMAC-signed note of the chain head, so a removed tail is detectable."""
+    """An HMAC-signed note of the chain head, so a removed tail is detectable.
+
+    An ARCHIVE checkpoint marks where `archive_audit` cut the oldest entries off: the
+    chain that remains starts from its hash instead of 64 zeros.
+    """
+
+    HEAD = "head"
+    ARCHIVE = "archive"
 
     id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(
+        max_length=8, default=HEAD, choices=[(HEAD, "chain head"), (ARCHIVE, "archived through")]
+    )
     created_at = models.DateTimeField()
     entry_id = models.BigIntegerField()
     hash = models.CharField(max_length=64)
@@ -100,7 +110,9 @@ class AuditTerm(models.Model):
     ACTION = "action"
     TARGET_TYPE = "target_type"
 
-    kind = models.CharField(max_length=16, choices=[(ACTION, "action"), (TARGET_TYPE, "target type")])
+    kind = models.CharField(
+        max_length=16, choices=[(ACTION, "action"), (TARGET_TYPE, "target type")]
+    )
     value = models.CharField(max_length=64)
 
     class Meta:

@@ -105,7 +105,9 @@ def _seal_batch(horizon: int, batch_size: int) -> tuple[int, int, str] | None:
         seals = []
         for row in rows:
             link = row_hash(head_hash, row)
-            seals.append(AuditSeal(entry_id=row["id"], prev_hash=head_hash, hash=link, sealed_at=now))
+            seals.append(
+                AuditSeal(entry_id=row["id"], prev_hash=head_hash, hash=link, sealed_at=now)
+            )
             head_id, head_hash = row["id"], link
         AuditSeal.objects.bulk_create(seals)
         terms = {(AuditTerm.ACTION, r["action"]) for r in rows}
@@ -153,6 +155,9 @@ def audit_checkpoint_create() -> AuditCheckpoint | None:
     # Also in the logs, which live elsewhere: a copy the database owner cannot rewrite.
     logger.info(
         "audit checkpoint #%s: head entry %s hash %s signature %s",
-        checkpoint.id, head_id, head_hash, checkpoint.signature,
+        checkpoint.id,
+        head_id,
+        head_hash,
+        checkpoint.signature,
     )
     return checkpoint

@@ -13,8 +13,16 @@ from django.db.models.expressions import RawSQL
 from audit.chain import FIELDS
 from audit.models import AuditEntry, AuditSeal, AuditTerm
 
-LIST_COLUMNS = ("id", "at", "actor_name", "action", "target_type", "target_id", "target_repr",
-                "incident_id")
+LIST_COLUMNS = (
+    "id",
+    "at",
+    "actor_name",
+    "action",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "incident_id",
+)
 PAGE_SIZE = 100  # as the admin changelist
 
 
@@ -43,8 +51,11 @@ def _filtered(filters: dict) -> QuerySet:
 
 def _keyset(op: str, cursor: tuple[datetime, int]) -> RawSQL:
     # A row-value comparison is one index range condition on (..., at, id).
-    return RawSQL(f'("audit_auditentry"."at", "audit_auditentry"."id") {op} (%s, %s)',
-                  cursor, output_field=BooleanField())
+    return RawSQL(
+        f'("audit_auditentry"."at", "audit_auditentry"."id") {op} (%s, %s)',
+        cursor,
+        output_field=BooleanField(),
+    )
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,10 @@ class EntryPage:
 
 
 def audit_entries_page(
-    *, filters: dict, before: tuple | None = None, after: tuple | None = None,
+    *,
+    filters: dict,
+    before: tuple | None = None,
+    after: tuple | None = None,
     size: int | None = None,
 ) -> EntryPage:
     """One page newest first, keyset-paginated on (at, id); one query."""
@@ -93,7 +107,8 @@ def _filter_choices() -> dict[str, list[str]]:
         choices[kind].append(value)
     User = get_user_model()
     choices["actor"] = list(
-        User.objects.filter(is_staff=True).order_by(User.USERNAME_FIELD)
+        User.objects.filter(is_staff=True)
+        .order_by(User.USERNAME_FIELD)
         .values_list(User.USERNAME_FIELD, flat=True)[:500]
     )
     return choices
@@ -108,7 +123,9 @@ def audit_estimated_total() -> int | None:
 
 def _estimate() -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_auditentry'::regclass")
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_auditentry'::regclass"
+        )
         row = cursor.fetchone()
     return max(row[0], 0) if row else None
 
@@ -120,11 +137,15 @@ def audit_entry_detail(*, entry_id: int) -> tuple[AuditEntry, AuditSeal | None] 
     return entry, AuditSeal.objects.filter(entry_id=entry_id).first()
 
 
-def audit_export_rows(*, filters: dict, chunk_size: int = 2000) -> Iterator[dict]:
+def audit_export_rows(
+    *, filters: dict, through_id: int | None = None, chunk_size: int = 2000
+) -> Iterator[dict]:
     """Sealed entries in chain (id) order with their hashes, streamed from a server-side cursor."""
+    qs = _filtered(filters)
+    if through_id is not None:
+        qs = qs.filter(id__lte=through_id)
     return (
-        _filtered(filters)
-        .filter(seal__isnull=False)
+        qs.filter(seal__isnull=False)
         .order_by("id")
         .values(*FIELDS, "seal__prev_hash", "seal__hash")
         .iterator(chunk_size=chunk_size)

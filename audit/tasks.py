@@ -14,7 +14,9 @@ def seal() -> str:
     result = audit_seal()
     if result.sealed:
         audit_checkpoint_create()
-    return f"sealed {result.sealed}, head {result.head_id}" + (" (waiting)" if result.waiting else "")
+    return f"sealed {result.sealed}, head {result.head_id}" + (
+        " (waiting)" if result.waiting else ""
+    )
 
 
 def verify() -> str:

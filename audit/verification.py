@@ -19,8 +19,12 @@ class Problem:
         return f"entry {self.entry_id}: {self.what}{detail}"
 
     def as_dict(self) -> dict:
-        return {"entry_id": self.entry_id, "what": self.what,
-                "expected": self.expected, "found": self.found}
+        return {
+            "entry_id": self.entry_id,
+            "what": self.what,
+            "expected": self.expected,
+            "found": self.found,
+        }
 
 
 @dataclass
@@ -37,35 +41,47 @@ class VerifyResult:
         return self.problem is None
 
 
-def _checkpoints(result: VerifyResult) -> dict[int, str]:
-    """entry id -> hash, for every checkpoint whose signature holds."""
+def _checkpoints(result: VerifyResult) -> tuple[dict[int, str], tuple[int, str]]:
+    """(entry id -> hash of every head checkpoint past the archive cut, the chain's start).
+
+    The start is (0, 64 zeros), or the newest signed archive checkpoint when the oldest
+    entries were archived: the remaining chain must continue from its hash.
+    """
     named: dict[int, str] = {}
+    start = (0, GENESIS)
     for cp in AuditCheckpoint.objects.order_by("id").values(
-        "id", "entry_id", "hash", "signature", "created_at"
+        "id", "kind", "entry_id", "hash", "signature", "created_at"
     ):
         expected = checkpoint_signature(
-            entry_id=cp["entry_id"], hash=cp["hash"], created_at=cp["created_at"]
+            entry_id=cp["entry_id"],
+            hash=cp["hash"],
+            created_at=cp["created_at"],
+            kind=cp["kind"],
         )
         if not hmac.compare_digest(expected, cp["signature"]):
             result.problem = Problem(cp["entry_id"], f"checkpoint #{cp['id']} signature is invalid")
-            return {}
-        named[cp["entry_id"]] = cp["hash"]
+            return {}, start
+        if cp["kind"] == AuditCheckpoint.ARCHIVE:
+            start = max(start, (cp["entry_id"], cp["hash"]))
+        else:
+            named[cp["entry_id"]] = cp["hash"]
         result.checkpoints += 1
-    return named
+    return {k: v for k, v in named.items() if k > start[0]}, start
 
 
 def audit_verify(*, chunk_size: int = 5000) -> VerifyResult:
     """Recompute every link in id order; stop at the first problem."""
     result = VerifyResult()
-    named = _checkpoints(result)
+    named, (archived_through, prev) = _checkpoints(result)
     if result.problem:
         return result
+    result.head_id, result.head_hash = archived_through, prev
     rows = (
-        AuditEntry.objects.order_by("id")
+        AuditEntry.objects.filter(id__gt=archived_through)
+        .order_by("id")
         .values(*FIELDS, "seal__prev_hash", "seal__hash")
         .iterator(chunk_size=chunk_size)
     )
-    prev = GENESIS
     first_unsealed: int | None = None
     for row in rows:
         found = row["seal__hash"]

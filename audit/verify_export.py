@@ -109,13 +109,17 @@ def verify(rows: Iterable[dict], out=sys.stdout) -> bool:
         count += 1
         expected = link_hash(row["prev_hash"], row)
         if expected != row["hash"]:
-            print(f"BROKEN at entry {row['id']}: hash expected {expected} found {row['hash']}",
-                  file=out)
+            print(
+                f"BROKEN at entry {row['id']}: hash expected {expected} found {row['hash']}",
+                file=out,
+            )
             return False
         if previous is not None:
             if row["id"] <= previous["id"]:
-                print(f"BROKEN at entry {row['id']}: ids must ascend (after {previous['id']})",
-                      file=out)
+                print(
+                    f"BROKEN at entry {row['id']}: ids must ascend (after {previous['id']})",
+                    file=out,
+                )
                 return False
             if row["prev_hash"] != previous["hash"]:
                 gaps += 1
@@ -124,8 +128,11 @@ def verify(rows: Iterable[dict], out=sys.stdout) -> bool:
         print("OK: the export is empty", file=out)
         return True
     contiguity = "contiguous" if gaps == 0 else f"{gaps} gap(s) (a filtered export)"
-    print(f"OK: {count} entries verified, {contiguity}; last entry {previous['id']} "
-          f"hash {previous['hash']}", file=out)
+    print(
+        f"OK: {count} entries verified, {contiguity}; last entry {previous['id']} "
+        f"hash {previous['hash']}",
+        file=out,
+    )
     return True
 
 

@@ -31,10 +31,36 @@ def _context(request, **extra) -> dict:
     # The nav sidebar lists every app (permission checks, many URL reversals) on each
     # page; the browser leaves it out to stay lean.
     return {
-        "site_header": site.site_header, "site_title": site.site_title,
-        "site_url": site.site_url, "has_permission": True,
-        "is_nav_sidebar_enabled": False, "is_popup": False, **extra,
+        "site_header": site.site_header,
+        "site_title": site.site_title,
+        "site_url": site.site_url,
+        "has_permission": True,
+        "is_nav_sidebar_enabled": False,
+        "is_popup": False,
+        **extra,
     }
+
+
+_INPUTS = {  # name -> (datalist id, placeholder)
+    "actor": ("audit-actors", ""),
+    "action": ("audit-actions", ""),
+    "target_type": ("audit-target-types", "app.model"),
+    "since": ("", "YYYY-MM-DD [HH:MM]"),
+    "until": ("", "YYYY-MM-DD [HH:MM]"),
+}
+
+
+def _filter_fields(form: EntryFilterForm) -> list[tuple]:
+    return [
+        (
+            name,
+            form.fields[name].label or name.replace("_", " ").capitalize(),
+            form.data.get(name, ""),
+            form.errors.get(name, ()),
+            *_INPUTS.get(name, ("", "")),
+        )
+        for name in EntryFilterForm.FILTER_NAMES
+    ]
 
 
 def _parse(request) -> tuple[EntryFilterForm, dict] | None:
@@ -50,15 +76,18 @@ def _rows_html(rows: list[dict]) -> str:
     for row in rows:
         target = ""
         if row["target_type"]:
-            query = escape(urlencode({"target_type": row["target_type"],
-                                      "target_id": row["target_id"]}))
-            target = (f'<a href="?{query}">{escape(row["target_type"])} '
-                      f'{escape(row["target_id"])}</a> {escape(row["target_repr"])}')
+            query = escape(
+                urlencode({"target_type": row["target_type"], "target_id": row["target_id"]})
+            )
+            target = (
+                f'<a href="?{query}">{escape(row["target_type"])} '
+                f"{escape(row['target_id'])}</a> {escape(row['target_repr'])}"
+            )
         incident = row["incident_id"]
         out.append(
             f'<tr><td><a href="{entry_base}{row["id"]}/">{row["id"]}</a></td>'
-            f'<td>{row["at"]:%Y-%m-%d %H:%M:%S}</td><td>{escape(row["actor_name"])}</td>'
-            f'<td>{escape(row["action"])}</td><td>{target}</td>'
+            f"<td>{row['at']:%Y-%m-%d %H:%M:%S}</td><td>{escape(row['actor_name'])}</td>"
+            f"<td>{escape(row['action'])}</td><td>{target}</td>"
             f'<td>{f"""<a href="?incident={incident}">{incident}</a>""" if incident else ""}</td>'
             "</tr>"
         )
@@ -75,8 +104,12 @@ def browse(request):
         raise PermissionDenied
     form = EntryFilterForm(request.GET)
     if not form.is_valid():
-        return TemplateResponse(request, "audit/browse.html",
-                                _context(request, title="Audit log", form=form), status=400)
+        return TemplateResponse(
+            request,
+            "audit/browse.html",
+            _context(request, title="Audit log", form=form, filter_fields=_filter_fields(form)),
+            status=400,
+        )
     try:
         before = decode_cursor(request.GET["before"]) if request.GET.get("before") else None
         after = decode_cursor(request.GET["after"]) if request.GET.get("after") else None
@@ -88,6 +121,7 @@ def browse(request):
         request,
         title="Audit log",
         form=form,
+        filter_fields=_filter_fields(form),
         page=page,
         rows_html=mark_safe(_rows_html(page.rows)),  # every value escaped in _rows_html
         choices=selectors.audit_filter_choices(),
@@ -149,8 +183,11 @@ def export(request, fmt: str):
     if parsed is None:
         return HttpResponseBadRequest("invalid filters")
     form, filters = parsed
-    audit.record(action="audit.exported", actor=request.user,
-                 data={"format": fmt, "filters": form.active_filters()})
+    audit.record(
+        action="audit.exported",
+        actor=request.user,
+        data={"format": fmt, "filters": form.active_filters()},
+    )
     rows = selectors.audit_export_rows(filters=filters)
     lines = csv_lines(rows) if fmt == "csv" else jsonl_lines(rows)
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from audit.links import audit_entries_url
 from audit.models import AuditEntry
-from audit.selectors import PAGE_SIZE
 from audit.sealing import audit_seal
+from audit.selectors import PAGE_SIZE
 from tests.audit.factories import T0, entries
 
 BROWSE = "/admin/audit/auditentry/browse/"
@@ -17,8 +17,10 @@ BROWSE = "/admin/audit/auditentry/browse/"
 
 def _ids(response) -> list[int]:
     assert response.status_code == 200, response.content[:500]
-    return [int(i) for i in re.findall(rb'href="/admin/audit/auditentry/browse/(\d+)/"',
-                                       response.content)]
+    return [
+        int(i)
+        for i in re.findall(rb'href="/admin/audit/auditentry/browse/(\d+)/"', response.content)
+    ]
 
 
 @pytest.fixture
@@ -36,7 +38,9 @@ def log(db):
 
 
 def _expected(log, pred):
-    return [e.id for e in sorted(log, key=lambda e: (e.at, e.id), reverse=True) if pred(e)][:PAGE_SIZE]
+    return [e.id for e in sorted(log, key=lambda e: (e.at, e.id), reverse=True) if pred(e)][
+        :PAGE_SIZE
+    ]
 
 
 def test_url_is_under_the_admin():
@@ -56,15 +60,23 @@ def test_newest_first(client_for, auditor_user, log):
         ({"actor": "ada-admin"}, lambda e: e.actor_name == "ada-admin"),
         ({"action": "campaign.started"}, lambda e: e.action == "campaign.started"),
         ({"target_type": "vouchers.voucher"}, lambda e: e.target_type == "vouchers.voucher"),
-        ({"target_type": "campaigns.campaign", "target_id": "2"},
-         lambda e: e.target_type == "campaigns.campaign" and e.target_id == "2"),
+        (
+            {"target_type": "campaigns.campaign", "target_id": "2"},
+            lambda e: e.target_type == "campaigns.campaign" and e.target_id == "2",
+        ),
         ({"incident": "7"}, lambda e: e.incident_id == 7),
-        ({"since": "2026-01-02", "until": "2026-01-02T06:00"},
-         lambda e: T0 + timedelta(days=1) <= e.at < T0 + timedelta(days=1, hours=6)),
+        (
+            {"since": "2026-01-02", "until": "2026-01-02T06:00"},
+            lambda e: T0 + timedelta(days=1) <= e.at < T0 + timedelta(days=1, hours=6),
+        ),
         ({"q": "v-004"}, lambda e: "v-004" in e.target_repr.lower()),
-        ({"actor": "olga-ops", "since": "2026-01-01T10:00", "until": "2026-01-02"},
-         lambda e: e.actor_name == "olga-ops" and T0 + timedelta(hours=10) <= e.at
-         < T0 + timedelta(days=1)),
+        (
+            {"actor": "olga-ops", "since": "2026-01-01T10:00", "until": "2026-01-02"},
+            lambda e: (
+                e.actor_name == "olga-ops"
+                and T0 + timedelta(hours=10) <= e.at < T0 + timedelta(days=1)
+            ),
+        ),
     ],
 )
 def test_each_filter(client_for, auditor_user, log, params, pred):
@@ -98,30 +110,52 @@ def test_keyset_pages_cover_everything_once(client_for, auditor_user, db, monkey
 
 @pytest.mark.parametrize(
     "params",
-    [{"incident": "abc"}, {"since": "yesterday"}, {"since": "2026-02-01", "until": "2026-01-01"},
-     {"before": "nonsense"}, {"after": "1.x"}, {"actor": "x" * 500}],
+    [
+        {"incident": "abc"},
+        {"since": "yesterday"},
+        {"since": "2026-02-01", "until": "2026-01-01"},
+        {"before": "nonsense"},
+        {"after": "1.x"},
+        {"actor": "x" * 500},
+    ],
 )
 def test_bad_input_is_a_400(client_for, auditor_user, params):
     assert client_for(auditor_user).get(BROWSE, params).status_code == 400
 
 
 @pytest.mark.parametrize("size", [5, 200])
-def test_query_count_does_not_grow_with_the_table(client_for, auditor_user, settings,
-                                                  django_assert_max_num_queries, size):
+def test_query_count_does_not_grow_with_the_table(
+    client_for, auditor_user, settings, django_assert_max_num_queries, size
+):
     # Count this page's own queries: other apps' context processors (the integrations
     # banners) add their own, bounded, queries to every admin page.
     settings.TEMPLATES = [
-        {**t, "OPTIONS": {**t["OPTIONS"], "context_processors": [
-            p for p in t["OPTIONS"]["context_processors"] if p.startswith("django.")]}}
+        {
+            **t,
+            "OPTIONS": {
+                **t["OPTIONS"],
+                "context_processors": [
+                    p for p in t["OPTIONS"]["context_processors"] if p.startswith("django.")
+                ],
+            },
+        }
         for t in settings.TEMPLATES
     ]
-    entries(size, action=lambda i: f"test.kind{i % 4}", target_type="t.thing",
-            target_id=lambda i: str(i))
+    entries(
+        size,
+        action=lambda i: f"test.kind{i % 4}",
+        target_type="t.thing",
+        target_id=lambda i: str(i),
+    )
     audit_seal()  # fills the filter choices table
     client = client_for(auditor_user)
     client.get(BROWSE)  # warm the session
-    for params in [{}, {"action": "test.kind1"}, {"target_type": "t.thing", "target_id": "3"},
-                   {"q": "thing", "since": "2026-01-01"}]:
+    for params in [
+        {},
+        {"action": "test.kind1"},
+        {"target_type": "t.thing", "target_id": "3"},
+        {"q": "thing", "since": "2026-01-01"},
+    ]:
         # session, user, 2x permissions, the page, filter choices, staff names, estimate
         with django_assert_max_num_queries(8):
             assert client.get(BROWSE, params).status_code == 200
@@ -140,10 +174,16 @@ def test_filter_choices_come_from_the_terms_table(client_for, auditor_user, db):
 
 
 def test_entry_page_shows_everything(client_for, auditor_user, db):
-    (entry,) = entries(1, action="test.detail", target_type="auth.user",
-                       target_id=str(auditor_user.pk), target_repr="aud-auditor",
-                       incident_id=42, request_id="req-abc-123",
-                       data={"reason": "checking <things>", "count": 3})
+    (entry,) = entries(
+        1,
+        action="test.detail",
+        target_type="auth.user",
+        target_id=str(auditor_user.pk),
+        target_repr="aud-auditor",
+        incident_id=42,
+        request_id="req-abc-123",
+        data={"reason": "checking <things>", "count": 3},
+    )
     response = client_for(auditor_user).get(f"{BROWSE}{entry.id}/")
     content = response.content.decode()
     assert response.status_code == 200
@@ -162,5 +202,7 @@ def test_link_helper_lists_one_objects_entries(client_for, auditor_user, db):
     url = audit_entries_url(target_type="vouchers.voucher", target_id=123)
     assert url == f"{BROWSE}?target_type=vouchers.voucher&target_id=123"
     assert len(_ids(client_for(auditor_user).get(url))) == 3
-    assert audit_entries_url(auditor_user).endswith(f"target_type=auth.user&target_id={auditor_user.pk}")
+    assert audit_entries_url(auditor_user).endswith(
+        f"target_type=auth.user&target_id={auditor_user.pk}"
+    )
     assert audit_entries_url(incident_id=9) == f"{BROWSE}?incident=9"

@@ -16,8 +16,13 @@ from audit.verification import audit_verify
 
 def _entries(n=5):
     return [
-        audit.record(action="test.step", target_type="t.x", target_id=str(i),
-                     target_repr=f"thing {i}", data={"n": i, "ratio": 0.1 * i, "name": "é"})
+        audit.record(
+            action="test.step",
+            target_type="t.x",
+            target_id=str(i),
+            target_repr=f"thing {i}",
+            data={"n": i, "ratio": 0.1 * i, "name": "é"},
+        )
         for i in range(n)
     ]
 
@@ -63,8 +68,9 @@ def test_new_entries_stay_unsealed_until_the_sealer_runs():
 def test_edited_entry_is_reported_at_its_id(capsys):
     entries = _entries()
     audit_seal()
-    _tamper("UPDATE audit_auditentry SET target_repr = 'nothing to see' WHERE id = %s",
-            [entries[2].id])
+    _tamper(
+        "UPDATE audit_auditentry SET target_repr = 'nothing to see' WHERE id = %s", [entries[2].id]
+    )
     result = audit_verify()
     assert result.problem.entry_id == entries[2].id
     assert result.problem.what == "hash"
@@ -79,8 +85,11 @@ def test_edited_entry_is_reported_at_its_id(capsys):
 def test_edited_data_is_reported_at_its_id():
     entries = _entries()
     audit_seal()
-    _tamper("""UPDATE audit_auditentry SET data = '{"n": 1, "ratio": 0.1, "name": "e"}'
-               WHERE id = %s""", [entries[1].id])
+    _tamper(
+        """UPDATE audit_auditentry SET data = '{"n": 1, "ratio": 0.1, "name": "e"}'
+               WHERE id = %s""",
+        [entries[1].id],
+    )
     assert audit_verify().problem.entry_id == entries[1].id
 
 

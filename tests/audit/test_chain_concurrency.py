@@ -34,8 +34,12 @@ def test_sixteen_concurrent_writers_leave_a_valid_chain():
         try:
             for i in range(12):
                 with transaction.atomic():
-                    audit.record(action="test.concurrent", target_type="t.w",
-                                 target_id=str(n), data={"writer": n, "i": i})
+                    audit.record(
+                        action="test.concurrent",
+                        target_type="t.w",
+                        target_id=str(n),
+                        data={"writer": n, "i": i},
+                    )
                     # Hold the transaction open a little: ids then commit out of order.
                     time.sleep(rng.random() * 0.02)
         except BaseException as exc:  # surfaced below
@@ -94,7 +98,9 @@ def test_sealer_waits_for_an_older_open_transaction():
     done = audit_seal()
     assert done.sealed == 2
     assert list(AuditSeal.objects.order_by("entry_id").values_list("entry_id", flat=True)) == [
-        slow_id[0], fast.id]
+        slow_id[0],
+        fast.id,
+    ]
     assert audit_verify().ok
 
 

@@ -21,15 +21,27 @@ SCRIPT = Path(audit.verify_export.__file__)
 def sealed_log(db):
     made = []
     for i in range(12):
-        made.append(audit.record(
-            action="test.export" if i % 2 else "test.other",
-            target_type="vouchers.voucher", target_id=str(i),
-            target_repr=["=HYPERLINK(\"http://x\")", "+1", "'quoted", "plain, \"comma\"\nline",
-                         "Kigali – Remera ⛽"][i % 5],
-            incident_id=5 if i % 3 == 0 else None,
-            data={"amount": 5000.5, "n": i, "nested": {"b": [1, 2.25, None, True], "a": "é"},
-                  "api_key": "sb_secret_abcdefghijklmnop"},
-        ))
+        made.append(
+            audit.record(
+                action="test.export" if i % 2 else "test.other",
+                target_type="vouchers.voucher",
+                target_id=str(i),
+                target_repr=[
+                    '=HYPERLINK("http://x")',
+                    "+1",
+                    "'quoted",
+                    'plain, "comma"\nline',
+                    "Kigali – Remera ⛽",
+                ][i % 5],
+                incident_id=5 if i % 3 == 0 else None,
+                data={
+                    "amount": 5000.5,
+                    "n": i,
+                    "nested": {"b": [1, 2.25, None, True], "a": "é"},
+                    "api_key": "sb_secret_abcdefghijklmnop",
+                },
+            )
+        )
     audit_seal()
     return made
 
@@ -44,13 +56,15 @@ def _download(client, fmt, tmp_path, **params) -> Path:
 
 
 def _verify(path: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), str(path), *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(path), *args], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_full_export_verifies_offline_and_is_contiguous(client_for, auditor_user, sealed_log,
-                                                       tmp_path, fmt):
+def test_full_export_verifies_offline_and_is_contiguous(
+    client_for, auditor_user, sealed_log, tmp_path, fmt
+):
     path = _download(client_for(auditor_user), fmt, tmp_path)
     result = _verify(path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -69,8 +83,9 @@ def test_filtered_export_verifies_with_gaps(client_for, auditor_user, sealed_log
     assert "6 entries verified" in result.stdout and "gap" in result.stdout
 
 
-def test_tampered_jsonl_export_fails_at_the_changed_entry(client_for, auditor_user, sealed_log,
-                                                         tmp_path):
+def test_tampered_jsonl_export_fails_at_the_changed_entry(
+    client_for, auditor_user, sealed_log, tmp_path
+):
     path = _download(client_for(auditor_user), "jsonl", tmp_path)
     lines = path.read_text().splitlines()
     row = json.loads(lines[3])
@@ -90,8 +105,9 @@ def test_tampered_csv_export_fails(client_for, auditor_user, sealed_log, tmp_pat
     assert _verify(path).returncode == 1
 
 
-def test_csv_neutralises_formulas_and_keeps_secrets_out(client_for, auditor_user, sealed_log,
-                                                       tmp_path):
+def test_csv_neutralises_formulas_and_keeps_secrets_out(
+    client_for, auditor_user, sealed_log, tmp_path
+):
     text = _download(client_for(auditor_user), "csv", tmp_path).read_text()
     assert "\"'=HYPERLINK" in text and ",'+1," in text and ",''quoted" in text
     assert "sb_secret_abcdefghijklmnop" not in text  # redacted when recorded

@@ -61,8 +61,9 @@ def test_admin_cannot_add_change_or_delete(request, client_for, entry, persona):
     assert client.post(f"{base}add/", {"action": "forged"}).status_code == 403
     assert client.post(f"{base}{entry.id}/change/", {"action": "forged"}).status_code == 403
     assert client.post(f"{base}{entry.id}/delete/", {"post": "yes"}).status_code == 403
-    assert client.post(base, {"action": "delete_selected", "_selected_action": [entry.id],
-                              "post": "yes"}).status_code in (200, 302, 403)
+    assert client.post(
+        base, {"action": "delete_selected", "_selected_action": [entry.id], "post": "yes"}
+    ).status_code in (200, 302, 403)
     entry.refresh_from_db()
     assert entry.action == "test.readonly"
     assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -34,9 +34,20 @@ APPEND_SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WRITERS = 4
 START = datetime(2024, 1, 1, tzinfo=UTC)
 STEP_SECONDS = 12  # 5M entries span ~2 years
-ACTIONS = ["voucher.redeemed", "voucher.issued", "voucher.voided", "campaign.started",
-           "campaign.paused", "campaign.stopped", "incident.opened", "incident.step_run",
-           "incident.resolved", "staff.created", "api_token.created", "station.created"]
+ACTIONS = [
+    "voucher.redeemed",
+    "voucher.issued",
+    "voucher.voided",
+    "campaign.started",
+    "campaign.paused",
+    "campaign.stopped",
+    "incident.opened",
+    "incident.step_run",
+    "incident.resolved",
+    "staff.created",
+    "api_token.created",
+    "station.created",
+]
 SECONDARY_INDEXES = {
     "audit_at_id": "(at, id)",
     "audit_actor_at": "(actor_name, at, id)",
@@ -94,8 +105,12 @@ def bench_db(django_db_blocker):
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         have = conn.execute("SELECT count(*) FROM audit_auditentry").fetchone()[0]
     if have < ROWS:
@@ -139,8 +154,8 @@ def test_browser_vs_stock_changelist(bench_db, settings):
     from django.test import Client
 
     from audit.forms import encode_cursor
-    from audit.selectors import PAGE_SIZE
     from audit.models import AuditEntry
+    from audit.selectors import PAGE_SIZE
     from opsportal.services import staff_create
 
     settings.DEBUG = False
@@ -153,20 +168,23 @@ def test_browser_vs_stock_changelist(bench_db, settings):
     week = START + timedelta(days=200)
     since, until = week.strftime("%Y-%m-%d"), (week + timedelta(days=7)).strftime("%Y-%m-%d")
     # Page 200 of an action filter: our cursor is the last row of page 199.
-    row = (AuditEntry.objects.filter(action="voucher.voided").order_by("-at", "-id")
-           .values_list("at", "id")[199 * PAGE_SIZE - 1])
+    row = (
+        AuditEntry.objects.filter(action="voucher.voided")
+        .order_by("-at", "-id")
+        .values_list("at", "id")[199 * PAGE_SIZE - 1]
+    )
     cursor = encode_cursor(*row)
     ours = {
         "first page": "/admin/audit/auditentry/browse/",
         "actor + date range": f"/admin/audit/auditentry/browse/?actor=actor-7&since={since}"
-                              f"&until={until}",
+        f"&until={until}",
         "page 200 of a filter": f"/admin/audit/auditentry/browse/?action=voucher.voided"
-                                f"&before={cursor}",
+        f"&before={cursor}",
     }
     stock = {
         "first page": "/admin/audit/auditentry/",
         "actor + date range": f"/admin/audit/auditentry/?actor_name=actor-7&at__gte={since}"
-                              f"&at__lt={until}",
+        f"&at__lt={until}",
         "page 200 of a filter": "/admin/audit/auditentry/?action=voucher.voided&p=200",
     }
     rows = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
@@ -206,9 +224,13 @@ def _append_phase(seconds: float) -> float:
     def writer(i: int):
         try:
             while time.perf_counter() < deadline:
-                audit.record(action="bench.append", target_type="vouchers.voucher",
-                             target_id=str(i), target_repr=f"voucher {i}",
-                             data={"writer": i, "amount": 5000})
+                audit.record(
+                    action="bench.append",
+                    target_type="vouchers.voucher",
+                    target_id=str(i),
+                    target_repr=f"voucher {i}",
+                    data={"writer": i, "amount": 5000},
+                )
                 counts[i] += 1
         except BaseException as exc:
             errors.append(exc)
@@ -227,21 +249,27 @@ def _append_phase(seconds: float) -> float:
 
 def test_append_rate_chain_on_vs_off(bench_db):
     from audit.models import AuditSeal
-    from audit.verification import audit_verify  # noqa: F401  (import cost outside timing)
-
     from audit.sealing import audit_seal
 
     off = _append_phase(APPEND_SECONDS)
     audit_seal(max_wait=5)  # the chain-off backlog, so the "on" phase measures a steady state
-    sealer = subprocess.Popen([sys.executable, "-c", SEALER_LOOP, str(APPEND_SECONDS)],
-                              cwd=ROOT, env=bench_db["env"], stdout=subprocess.PIPE, text=True)
+    sealer = subprocess.Popen(
+        [sys.executable, "-c", SEALER_LOOP, str(APPEND_SECONDS)],
+        cwd=ROOT,
+        env=bench_db["env"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     on = _append_phase(APPEND_SECONDS)
     out, _ = sealer.communicate(timeout=600)
     sealed = int(out.strip().splitlines()[-1])
-    print(f"\naudit append, {WRITERS} writers, one entry per transaction, {APPEND_SECONDS:.0f} s each")
+    print(
+        f"\naudit append, {WRITERS} writers, one entry per transaction, {APPEND_SECONDS:.0f} s each"
+    )
     print(f"chain off (no sealer)              {off:8.0f} rows/s")
-    print(f"chain on (sealer every 0.5 s)      {on:8.0f} rows/s   sealed {sealed:,} "
-          "while appending")
+    print(
+        f"chain on (sealer every 0.5 s)      {on:8.0f} rows/s   sealed {sealed:,} while appending"
+    )
     print(f"chain cost                         {max(0.0, 1 - on / off) * 100:7.1f} %")
     head = AuditSeal.objects.order_by("-entry_id").first()
     assert sealed > 0 and head is not None

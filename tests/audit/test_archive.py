@@ -1,0 +1,81 @@
+"""Retention: the oldest entries move to a verified file; what remains still verifies."""
+
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+import audit
+import audit.verify_export
+from audit.models import AuditCheckpoint, AuditEntry, AuditSeal
+from audit.sealing import audit_checkpoint_create, audit_seal
+from audit.verification import audit_verify
+
+
+def _entries(n):
+    return [audit.record(action="test.archive", target_id=str(i), data={"i": i}) for i in range(n)]
+
+
+@pytest.fixture
+def chain(db):
+    made = _entries(8)
+    audit_seal()
+    audit_checkpoint_create()
+    return made
+
+
+def test_archive_moves_a_verified_prefix_out(chain, tmp_path, capsys):
+    out = tmp_path / "archive.jsonl"
+    through = chain[4].id
+    call_command("archive_audit", through_id=through, out=str(out))
+    assert "archived" in capsys.readouterr().out
+    assert not AuditEntry.objects.filter(id__lte=through).exists()
+    assert not AuditSeal.objects.filter(entry_id__lte=through).exists()
+    checked = subprocess.run(
+        [sys.executable, audit.verify_export.__file__, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0 and "contiguous" in checked.stdout, checked.stdout
+    recorded = AuditEntry.objects.get(action="audit.archived")
+    assert recorded.data["through_id"] == through
+    assert AuditCheckpoint.objects.filter(kind=AuditCheckpoint.ARCHIVE, entry_id=through).exists()
+    audit_seal()
+    result = audit_verify()
+    assert result.ok, result.problem
+    assert result.checked == AuditEntry.objects.count()
+
+
+def test_removing_old_entries_without_the_archive_command_is_detected(chain):
+    from audit.maintenance import audit_maintenance
+
+    with audit_maintenance():  # the hatch alone: no signed archive checkpoint
+        AuditSeal.objects.filter(entry_id__lte=chain[2].id).delete()
+        AuditEntry.objects.filter(id__lte=chain[2].id).delete()
+    problem = audit_verify().problem
+    assert problem.entry_id == chain[3].id and problem.what == "prev_hash"
+
+
+def test_archive_refuses_a_broken_chain(chain, tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+        cursor.execute("UPDATE audit_auditentry SET action = 'x' WHERE id = %s", [chain[1].id])
+        cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER USER")
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("archive_audit", through_id=chain[4].id, out=str(tmp_path / "a.jsonl"))
+    assert AuditEntry.objects.filter(id=chain[0].id).exists()
+
+
+def test_archive_refuses_unsealed_or_existing_file(chain, tmp_path):
+    late = audit.record(action="test.late")
+    with pytest.raises(CommandError, match="not a sealed entry"):
+        call_command("archive_audit", through_id=late.id, out=str(tmp_path / "a.jsonl"))
+    existing = tmp_path / "b.jsonl"
+    existing.write_text("keep me")
+    with pytest.raises(CommandError, match="exists"):
+        call_command("archive_audit", through_id=chain[2].id, out=str(existing))
+    assert existing.read_text() == "keep me"
