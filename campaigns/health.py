@@ -57,8 +57,9 @@ def dispatcher_health(*, now: dt.datetime | None = None) -> dict:
     for c in running:
         if c["next_send_at"] and c["next_send_at"] > now:
             continue
+        # Progress (or the (re)start, which resets it) or the end of a wait, whichever is later.
         since = max(
-            [t for t in (c["last_progress_at"], c["started_at"], c["next_send_at"]) if t],
+            [t for t in (c["last_progress_at"] or c["started_at"], c["next_send_at"]) if t],
             default=now,
         )
         idle = (now - since).total_seconds()
