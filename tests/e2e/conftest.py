@@ -143,7 +143,38 @@ def _sim_clean(request):
 
 
 @pytest.fixture(scope="session")
-def app_env(e2e_database, sim):
+def aws():
+    """AWS Secrets Manager served by moto on an ephemeral loopback port, with the demo secrets."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from integrations.management.commands.simulate import DEMO_SECRETS
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_SECRETS_ENDPOINT_URL": f"http://{host}:{port}",
+        "SECRETS_MANAGER_ENABLED": "true",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=env["AWS_SECRETS_ENDPOINT_URL"],
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for name in DEMO_SECRETS:
+        client.create_secret(Name=name, SecretString="sb_secret_e2e_only_not_a_real_key")
+    yield env
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(e2e_database, sim, aws):
     env = {
         **os.environ,
         "DATABASE_URL": e2e_database,
@@ -155,10 +186,13 @@ def app_env(e2e_database, sim):
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0",
-        # A hung upstream must turn into `timeout` quickly in the browser tests.
-        "INTEGRATIONS_READ_TIMEOUT": "2",
-        "INTEGRATIONS_PROBE_TIMEOUT": "2",
-        "Q_WORKERS": "1",
+        # A hung upstream must turn into `timeout` quickly in the browser tests (probes keep
+        # their default: a loaded CI machine must not turn a healthy simulator red).
+        "INTEGRATIONS_READ_TIMEOUT": "3",
+        "Q_WORKERS": "2",
+        # Short dispatcher slices, so a step run never waits a minute behind a campaign slice.
+        "CAMPAIGN_SLICE_SECONDS": "5",
+        **aws,
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -190,7 +224,7 @@ class _Process:
             for line in self.proc.stdout:
                 log.write(line)
                 log.flush()
-                if len(self.first_lines) < 50:
+                if len(self.first_lines) < 500:
                     self.first_lines.append(line)
                     self._ready.set()
 
@@ -250,9 +284,11 @@ def portal(app_env, sim):
 def worker(app_env, portal):
     """A django-q2 worker for flows whose steps run as background tasks."""
     proc = _Process("worker", [sys.executable, "manage.py", "qcluster"], app_env)
-    time.sleep(1.0)
-    if proc.proc.poll() is not None:
-        raise RuntimeError(f"the worker exited; see {proc.log_path}")
+    try:
+        proc.wait_for_line(r"Q Cluster .* running", timeout=90)
+    except RuntimeError:
+        proc.stop()
+        raise
     yield proc
     proc.stop()
 

@@ -85,3 +85,26 @@ def campaign_running(*, name: str, sent: int = 0):
         state=Campaign.State.RUNNING, last_progress_at=timezone.now()
     )
     return campaign
+
+
+def campaign_started(*, name: str, targets: int, throttle_per_minute: int):
+    """A new campaign with `targets` targets, started by ops through the campaigns service
+    (the worker dispatches it to the simulator at `throttle_per_minute`)."""
+    from campaigns.models import Campaign, Target
+    from campaigns.services import campaign_start
+
+    campaign = Campaign.objects.create(
+        name=name,
+        template="fuel_promo_v2",
+        template_variables={"discount": "10%"},
+        throttle_per_minute=throttle_per_minute,
+        time_zone="Africa/Kigali",
+    )
+    Target.objects.bulk_create(
+        [Target(campaign=campaign, phone=f"+25078{campaign.pk:03d}{i:04d}") for i in range(targets)]
+    )
+    return campaign_start(campaign_id=campaign.pk, actor=person("olga-ops"))
+
+
+def sent_count(campaign) -> int:
+    return campaign.targets.filter(status="sent").count()
