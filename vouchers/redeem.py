@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 import audit
+from vouchers.redeem_orm import redeem_orm_run
 from vouchers.redeem_sql import REDEEM_SQL
 from vouchers.tokens import station_token_hash
 
@@ -138,21 +139,21 @@ def redeem_request_process(
     except InvalidRequest as exc:
         detail = str(exc)
 
-    params = {
+    params = {  # names kept short: see the length note in redeem_sql
         "th": token_hash,
-        "lim": settings.REDEEM_RATE_LIMIT_PER_MINUTE,
-        "valid": parsed is not None,
-        "key": idempotency_key if parsed else "",
-        "code": parsed.code if parsed else "",
-        "ref": parsed.reference if parsed else None,
-        "fp": parsed.fingerprint if parsed else "",
-        "log_key": _loggable(idempotency_key, 255),
-        "log_code": parsed.code if parsed else "",
-        "log_ref": (parsed.reference or "") if parsed else "",
-        "rid": request_id[:64],
+        "l": settings.REDEEM_RATE_LIMIT_PER_MINUTE,
+        "ok": parsed is not None,
+        "k": idempotency_key if parsed else "",
+        "c": parsed.code if parsed else "",
+        "r": parsed.reference if parsed else None,
+        "f": parsed.fingerprint if parsed else "",
+        "lk": _loggable(idempotency_key, 255),
+        "lc": parsed.code if parsed else "",
+        "lr": (parsed.reference or "") if parsed else "",
+        "q": request_id[:64],
     }
     for attempt in range(_RETRIES_AFTER_KEY_RACE):
-        params["pre_ms"] = (time.perf_counter() - started) * 1000
+        params["ms"] = (time.perf_counter() - started) * 1000
         try:
             row = _redeem_execute(params)
             break
@@ -191,9 +192,16 @@ def _statement_run(params: dict) -> tuple:
             cursor.close()
 
 
+def _engine() -> str:
+    engine = getattr(settings, "REDEEM_ENGINE", "auto")
+    if engine == "auto":
+        return "sql" if connection.vendor == "postgresql" else "orm"
+    return engine
+
+
 def _redeem_execute(params: dict) -> tuple:
     with transaction.atomic():
-        row = _statement_run(params)
+        row = _statement_run(params) if _engine() == "sql" else redeem_orm_run(params)
         outcome, _status, _body, vid, vcode, scode, amount, currency, _ra = row
         if outcome == "redeemed":
             audit.record(
@@ -206,9 +214,9 @@ def _redeem_execute(params: dict) -> tuple:
                     "station": scode,
                     "amount": amount,
                     "currency": currency,
-                    "idempotency_key": params["key"],
-                    "reference": params["ref"],
+                    "idempotency_key": params["k"],
+                    "reference": params["r"],
                 },
-                request_id=params["rid"],
+                request_id=params["q"],
             )
     return row

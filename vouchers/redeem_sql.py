@@ -17,6 +17,8 @@ Concurrency, in READ COMMITTED:
   redeemed), and the caller runs it again with a fresh snapshot (→ replay / 422).
 """
 
+import re
+
 # Outcomes whose response is stored and replayed for the same (station, key, body).
 STORED_OUTCOMES = (
     "redeemed",
@@ -27,11 +29,13 @@ STORED_OUTCOMES = (
     "already_redeemed",
 )
 
+# In the statement: `d` = the decision (outcome `o`), `x` = the response (status `hs`, body).
+# bool_or over the voucher's scope rows: NULL (none) = any station; false = not this one.
 _TS = """to_char(({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 REDEEM_SQL = f"""
 WITH
-st AS MATERIALIZED (
+st AS (
     SELECT id, code FROM vouchers_station WHERE token_hash = %(th)s::text AND active
 ),
 rl AS MATERIALIZED (
@@ -40,25 +44,25 @@ rl AS MATERIALIZED (
     ON CONFLICT (station_id, window_start) DO UPDATE SET hits = w.hits + 1
     RETURNING hits
 ),
-g AS MATERIALIZED (
+g AS (
     SELECT st.id AS sid, st.code AS scode,
-           (%(lim)s::int > 0 AND (SELECT hits FROM rl) > %(lim)s::int) AS limited
+           (%(l)s::int > 0 AND (SELECT hits FROM rl) > %(l)s::int) AS limited
     FROM st
 ),
-prev AS MATERIALIZED (
+prev AS (
     SELECT r.fingerprint, r.status_code, r.body
     FROM vouchers_idempotencyrecord r JOIN g ON r.station_id = g.sid
-    WHERE %(valid)s::boolean AND NOT g.limited AND r.key = %(key)s::text
+    WHERE %(ok)s::boolean AND NOT g.limited AND r.key = %(k)s::text
 ),
-lk AS MATERIALIZED (
-    SELECT pg_try_advisory_xact_lock(hashtextextended(g.sid::text || ':' || %(key)s::text, 0)) AS got
+lk AS (
+    SELECT pg_try_advisory_xact_lock(hashtextextended(g.sid::text || ':' || %(k)s::text, 0)) AS got
     FROM g
-    WHERE %(valid)s::boolean AND NOT g.limited AND NOT EXISTS (SELECT 1 FROM prev)
+    WHERE %(ok)s::boolean AND NOT g.limited AND NOT EXISTS (SELECT 1 FROM prev)
 ),
 v AS MATERIALIZED (
     SELECT id, code, amount, currency, status, expires_at, redeemed_at, redeemed_by_id
     FROM vouchers_voucher
-    WHERE code = %(code)s::text AND (SELECT got FROM lk)
+    WHERE code = %(c)s::text AND (SELECT got FROM lk)
     FOR UPDATE
 ),
 d AS MATERIALIZED (
@@ -66,25 +70,22 @@ d AS MATERIALIZED (
         CASE
             WHEN g.sid IS NULL THEN 'unauthorized'
             WHEN g.limited THEN 'rate_limited'
-            WHEN NOT %(valid)s::boolean THEN 'invalid_request'
-            WHEN p.fingerprint = %(fp)s::text THEN 'replayed'
+            WHEN NOT %(ok)s::boolean THEN 'invalid_request'
+            WHEN p.fingerprint = %(f)s::text THEN 'replayed'
             WHEN p.fingerprint IS NOT NULL THEN 'idempotency_key_reused'
             WHEN NOT l.got THEN 'request_in_progress'
             WHEN v.id IS NULL THEN 'not_found'
-            WHEN EXISTS (SELECT 1 FROM vouchers_voucher_station_scope s WHERE s.voucher_id = v.id)
-                 AND NOT EXISTS (
-                    SELECT 1 FROM vouchers_voucher_station_scope s
-                    WHERE s.voucher_id = v.id AND s.station_id = g.sid
-                 ) THEN 'out_of_scope'
+            WHEN (SELECT bool_or(s.station_id = g.sid) FROM vouchers_voucher_station_scope s
+                  WHERE s.voucher_id = v.id) = false THEN 'out_of_scope'
             WHEN v.status = 'void' THEN 'voucher_void'
             WHEN v.status = 'redeemed' THEN 'already_redeemed'
             WHEN v.status = 'expired' OR v.expires_at <= now() THEN 'voucher_expired'
             WHEN v.status = 'issued' THEN 'redeemed'
             ELSE 'voucher_void'
-        END AS outcome,
-        g.sid, g.scode, p.status_code AS prev_status, p.body AS prev_body,
+        END AS o,
+        g.sid, g.scode, p.status_code AS ps, p.body AS pb,
         v.id AS vid, v.code AS vcode, v.amount, v.currency,
-        v.redeemed_at AS prev_redeemed_at, v.redeemed_by_id AS prev_redeemed_by
+        v.redeemed_at AS pra, v.redeemed_by_id AS prb
     FROM (SELECT 1) AS one
     LEFT JOIN g ON true
     LEFT JOIN prev p ON true
@@ -95,15 +96,15 @@ upd AS (
     UPDATE vouchers_voucher AS u
     SET status = 'redeemed', redeemed_at = now(), redeemed_by_id = d.sid
     FROM d
-    WHERE u.id = d.vid AND d.outcome = 'redeemed'
+    WHERE u.id = d.vid AND d.o = 'redeemed'
     RETURNING u.id
 ),
-resp AS MATERIALIZED (
+x AS MATERIALIZED (
     SELECT
-        d.outcome,
-        CASE d.outcome
+        d.o,
+        CASE d.o
             WHEN 'redeemed' THEN 200
-            WHEN 'replayed' THEN d.prev_status
+            WHEN 'replayed' THEN d.ps
             WHEN 'unauthorized' THEN 401
             WHEN 'rate_limited' THEN 429
             WHEN 'invalid_request' THEN 400
@@ -111,8 +112,8 @@ resp AS MATERIALIZED (
             WHEN 'not_found' THEN 404
             WHEN 'out_of_scope' THEN 403
             ELSE 409
-        END AS http_status,
-        CASE d.outcome
+        END AS hs,
+        CASE d.o
             WHEN 'redeemed' THEN jsonb_build_object(
                 'status', 'redeemed',
                 'voucher', jsonb_build_object(
@@ -121,39 +122,42 @@ resp AS MATERIALIZED (
                     'currency', d.currency,
                     'redeemed_at', {_TS.format("now()")},
                     'station', d.scode))
-            WHEN 'replayed' THEN d.prev_body
+            WHEN 'replayed' THEN d.pb
             WHEN 'already_redeemed' THEN jsonb_build_object(
                 'error', 'already_redeemed',
-                'redeemed_at', {_TS.format("d.prev_redeemed_at")},
-                'station', (SELECT code FROM vouchers_station WHERE id = d.prev_redeemed_by))
-            ELSE jsonb_build_object('error', d.outcome)
+                'redeemed_at', {_TS.format("d.pra")},
+                'station', (SELECT code FROM vouchers_station WHERE id = d.prb))
+            ELSE jsonb_build_object('error', d.o)
         END AS body
     FROM d
 ),
 ev AS (
     INSERT INTO vouchers_voucherevent (voucher_id, kind, station_id, actor_name, data, at)
     SELECT upd.id, 'redeemed', d.sid, 'station:' || d.scode,
-           jsonb_build_object('idempotency_key', %(key)s::text, 'reference', %(ref)s::text), now()
+           jsonb_build_object('idempotency_key', %(k)s::text, 'reference', %(r)s::text), now()
     FROM upd, d
 ),
 idem AS (
     INSERT INTO vouchers_idempotencyrecord
         (station_id, key, fingerprint, status_code, body, created_at)
-    SELECT d.sid, %(key)s::text, %(fp)s::text, resp.http_status, resp.body, now()
-    FROM resp, d
-    WHERE resp.outcome IN ({", ".join(f"'{o}'" for o in STORED_OUTCOMES)})
+    SELECT d.sid, %(k)s::text, %(f)s::text, x.hs, x.body, now()
+    FROM x, d
+    WHERE x.o IN ({", ".join(f"'{o}'" for o in STORED_OUTCOMES)})
 ),
 att AS (
     INSERT INTO vouchers_redeemattempt
         (at, station_id, idempotency_key, code, reference, outcome, http_status,
          latency_ms, request_id)
-    SELECT now(), d.sid, %(log_key)s::text, %(log_code)s::text, %(log_ref)s::text, resp.outcome, resp.http_status,
-           %(pre_ms)s::float8 + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()),
-           %(rid)s::text
-    FROM resp, d
+    SELECT now(), d.sid, %(lk)s::text, %(lc)s::text, %(lr)s::text, x.o, x.hs,
+           %(ms)s::float8 + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp()),
+           %(q)s::text
+    FROM x, d
 )
-SELECT resp.outcome, resp.http_status, resp.body::text, d.vid, d.vcode, d.scode,
+SELECT x.o, x.hs, x.body::text, d.vid, d.vcode, d.scode,
        d.amount::text, d.currency,
        (60 - floor(extract(second FROM now())))::int AS retry_after
-FROM resp, d
+FROM x, d
 """
+
+# Whitespace collapsed: psycopg caches its parsing of queries up to 4096 bytes only.
+REDEEM_SQL = re.sub(r"\s+", " ", REDEEM_SQL).strip()

@@ -161,9 +161,8 @@ def _app_statement_phase(url, tokens):
             while time.perf_counter() < deadline and n < VOUCHERS_PER_PHASE:
                 t0 = time.perf_counter()
                 params = {
-                    "th": th, "lim": 0, "valid": True, "key": f"a-{n}", "code": f"APP-{n}",
-                    "ref": None, "fp": "f" * 64, "log_key": f"a-{n}", "log_code": f"APP-{n}",
-                    "log_ref": "", "rid": "", "pre_ms": 0.0,
+                    "th": th, "l": 0, "ok": True, "k": f"a-{n}", "c": f"APP-{n}", "r": None,
+                    "f": "f" * 64, "lk": f"a-{n}", "lc": f"APP-{n}", "lr": "", "q": "", "ms": 0.0,
                 }
                 outcome = conn.execute(REDEEM_SQL, params, prepare=True).fetchone()[0]
                 assert outcome == "redeemed", outcome

@@ -12,7 +12,11 @@ from vouchers.models import RedeemAttempt, VoucherEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_fifty_keys_one_voucher_redeems_once(station_with_token, voucher_factory, redeem):
+@pytest.mark.parametrize("engine", ["sql", "orm"])
+def test_fifty_keys_one_voucher_redeems_once(
+    station_with_token, voucher_factory, redeem, settings, engine
+):
+    settings.REDEEM_ENGINE = engine
     _, token = station_with_token
     voucher = voucher_factory()
 

@@ -12,6 +12,13 @@ from vouchers.services import station_create, voucher_void
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["sql", "orm"])
+def engine(request, settings):
+    """Both implementations (PostgreSQL statement, portable ORM) answer the same."""
+    settings.REDEEM_ENGINE = request.param
+    return request.param
+
+
 def body(response):
     return json.loads(response.content)
 
