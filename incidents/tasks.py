@@ -9,11 +9,13 @@ def step_run_execute(run_id: int) -> str:
 
 
 def incidents_tick() -> dict:
-    """Every minute: gates, escalation timers, stale runs."""
+    """Every minute: expired approvals, gates, escalation timers, stale runs."""
     from incidents.gates import gates_evaluate_all
+    from incidents.services.approvals import approvals_expire
     from incidents.timers import escalations_announce
 
     return {
+        "approvals_expired": approvals_expire(),
         "gates_checked": gates_evaluate_all(),
         "escalations_announced": escalations_announce(),
         "stale_runs_failed": runs_fail_stale(),

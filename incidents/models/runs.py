@@ -12,6 +12,7 @@ class Approval(models.Model):
         APPROVED = "approved"
         DENIED = "denied"
         VOID = "void"  # superseded by a request with other parameters
+        EXPIRED = "expired"  # nobody decided in time
         USED = "used"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="approvals")

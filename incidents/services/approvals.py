@@ -162,3 +162,39 @@ def approval_refusal(run: StepRun) -> str | None:
     if StepRun.objects.filter(approval=approval).exclude(pk=run.pk).exists():
         return f"approval #{approval.pk} was already used by another run"
     return None
+
+
+def approvals_expire() -> int:
+    """Pending requests nobody decided in time become `expired`; their steps can be run
+    (requested) again. Called by the incidents tick."""
+    expired = 0
+    for approval_id in Approval.objects.filter(
+        status=Approval.Status.PENDING, expires_at__lte=timezone.now()
+    ).values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            approval = (
+                Approval.objects.select_for_update(of=("self",))
+                .select_related("step", "incident")
+                .get(pk=approval_id)
+            )
+            if approval.status != Approval.Status.PENDING:
+                continue
+            approval.status = Approval.Status.EXPIRED
+            approval.save(update_fields=["status"])
+            if approval.step.status == IncidentStep.Status.AWAITING_APPROVAL:
+                approval.step.status = IncidentStep.Status.PENDING
+                approval.step.save(update_fields=["status"])
+            timeline_append(
+                incident=approval.incident,
+                kind="approval_expired",
+                message=f"Approval request #{approval.pk} expired undecided.",
+                step=approval.step,
+            )
+            audit.record(
+                action="incident.approval_expired",
+                target=approval.incident,
+                incident_id=approval.incident_id,
+                data={"approval_id": approval.pk, "action_key": approval.action_key},
+            )
+            expired += 1
+    return expired

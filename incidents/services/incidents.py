@@ -171,6 +171,8 @@ def incident_step_complete(
         raise ValidationError("The incident is no longer open.")
     if step.kind == IncidentStep.Kind.ACTION and not skip:
         raise ValidationError("Action steps are done by running them.")
+    if step.kind == IncidentStep.Kind.GATE and not skip:
+        raise ValidationError("A gate passes when its check does; it can only be skipped.")
     if skip and not note.strip():
         raise ValidationError("Say why the step is skipped.")
     _step_complete(step, actor, note.strip(), "skipped" if skip else "done")

@@ -43,7 +43,12 @@ def test_escalation_without_slack_is_still_recorded_once(open_incident, step_of,
 def test_the_tick_task_runs_gates_timers_and_stale_runs(open_incident):
     open_incident("station_redeem")
     result = incidents_tick()
-    assert set(result) == {"gates_checked", "escalations_announced", "stale_runs_failed"}
+    assert set(result) == {
+        "approvals_expired",
+        "gates_checked",
+        "escalations_announced",
+        "stale_runs_failed",
+    }
 
 
 def test_a_run_whose_worker_died_is_failed_by_the_tick(
@@ -61,3 +66,34 @@ def test_a_run_whose_worker_died_is_failed_by_the_tick(
     assert incidents_tick()["stale_runs_failed"] == 1
     run.refresh_from_db()
     assert run.status == "failed" and "timed out" in run.log
+
+
+def test_an_undecided_approval_expires_and_the_step_can_be_requested_again(
+    open_incident, step_of, ops_user
+):
+    from incidents.models import Approval
+    from incidents.services import step_run_request
+
+    step = step_of(open_incident("credential_leak"), "invalidate_sessions")
+    approval = step_run_request(step=step, actor=ops_user, params={})
+    Approval.objects.filter(pk=approval.pk).update(expires_at=timezone.now())
+    assert incidents_tick()["approvals_expired"] == 1
+    approval.refresh_from_db()
+    step.refresh_from_db()
+    assert approval.status == "expired" and step.status == "pending"
+    again = step_run_request(step=step, actor=ops_user, params={})
+    assert again.pk != approval.pk and again.status == "pending"
+
+
+def test_a_gate_cannot_be_ticked_by_hand_only_skipped(open_incident, step_of, support_user):
+    from django.core.exceptions import ValidationError
+
+    from incidents.services import incident_step_complete
+
+    gate = step_of(open_incident("station_redeem"), "note")
+    with pytest.raises(ValidationError):
+        incident_step_complete(step=gate, actor=support_user, note="trust me")
+    skipped = incident_step_complete(
+        step=gate, actor=support_user, note="no note needed", skip=True
+    )
+    assert skipped.status == "skipped"
