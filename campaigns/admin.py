@@ -152,7 +152,8 @@ class CampaignAdmin(admin.ModelAdmin):
                 messages.success(request, f"Test message sent ({message_id}).")
             except CampaignError as exc:
                 # The runbook's toast: `send_failed` with the provider's error code.
-                messages.error(request, f"{exc.code}: {exc.detail}", extra_tags="toast")
+                messages.error(request, f"Test message failed — {exc.code}: {exc.detail}",
+                               extra_tags="toast")
         return HttpResponseRedirect(_change_url(campaign_id))
 
 
