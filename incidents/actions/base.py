@@ -133,11 +133,12 @@ def _coerce(param: Param, raw: Any) -> Any:
                 return [int(i) for i in items]
             except ValueError:
                 raise ValidationError(f"{param.label}: whole numbers, comma-separated.") from None
-        return items
+        return [mask_text(i) for i in items]
     value = str(raw).strip()
     if len(value) > 2000:
         raise ValidationError(f"{param.label}: at most 2000 characters.")
-    return value
+    # A credential pasted into a parameter is masked before it is stored, run or posted.
+    return mask_text(value)
 
 
 def params_clean(action: Action, raw: dict | None) -> dict:

@@ -77,3 +77,16 @@ def test_a_redelivered_task_does_not_run_twice(
         run = step_run_request(step=step_of(incident, "voucher_review"), actor=support_user)
     assert step_run_execute(run.pk) == "succeeded"
     assert AuditEntry.objects.filter(action="incident.step_run").count() == 1
+
+
+def test_a_secret_in_a_parameter_reaches_no_run_log_audit_timeline_or_slack(
+    simulator, open_incident, step_of, ops_user, run_step
+):
+    token = "xoxb-" + "1234567890-abcdefghij"
+    incident = open_incident("voucher_preview")
+    run = run_step(incident, "tell_support", ops_user, text=f"use {token} for the bot")
+    assert run.status == "succeeded"
+    assert token not in str(run.params) and token not in run.log
+    assert not AuditEntry.objects.filter(data__icontains=token).exists()
+    assert token not in " ".join(incident.timeline.values_list("message", flat=True))
+    assert all(token not in str(c["body"]) for c in simulator.calls("slack"))
