@@ -54,7 +54,8 @@ def test_support_opens_a_whatsapp_incident_and_ops_runs_the_pause_step(login, po
     ops = login("olga-ops")
     ops.goto(portal(f"/admin/incidents/incident/{incident_id}/work/"))
     _run_step(ops, "pause_all")
-    assert f"paused" in ops.locator("#step-pause_all pre.log").first.inner_text()
+    log = ops.locator("#step-pause_all pre.log").first.inner_text()
+    assert re.search(rf"paused \d+ campaign\(s\): \[.*\b{campaign.pk}\b.*\]", log), log
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.PAUSED
     timeline = ops.locator("#timeline").inner_text()
