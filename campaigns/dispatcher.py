@@ -82,6 +82,7 @@ class SliceRunner:
         self.ttl = settings.CAMPAIGN_LEASE_SECONDS
         self.cancel = threading.Event()
         self.shared = _Shared()
+        self.pacer: Pacer | None = None
         self.client = SendWhatsAppClient()
 
     # --- time ------------------------------------------------------------------------
@@ -117,6 +118,7 @@ class SliceRunner:
         # jitter costs no throughput; a minute never holds more than throttle + 2 sends.
         pacer = Pacer(per_minute=campaign.throttle_per_minute,
                       slack=60.0 / campaign.throttle_per_minute)
+        self.pacer = pacer
         self._last_renew = time.monotonic()
         while True:
             campaign.refresh_from_db()
@@ -199,12 +201,21 @@ class SliceRunner:
 
     def _tick(self) -> bool:
         """Coordinator duties; False (and lanes cancelled) once we must stop sending."""
-        state = (
-            Campaign.objects.filter(pk=self.campaign_id).values_list("state", flat=True).first()
+        row = (
+            Campaign.objects.filter(pk=self.campaign_id)
+            .values_list("state", "backoff_until")
+            .first()
         )
-        if state != Campaign.State.RUNNING:
+        if row is None or row[0] != Campaign.State.RUNNING:
             self.cancel.set()
             return False
+        backoff_until = row[1]
+        if backoff_until is not None and self.pacer is not None:
+            # A backoff set elsewhere (another lane's 429 is already in the pacer; this is
+            # e.g. campaign_reschedule_after from a runbook) holds our lanes too.
+            remaining = (backoff_until - self.clock()).total_seconds()
+            if remaining > 0:
+                self.pacer.pause_until(time.monotonic() + remaining)
         if time.monotonic() - self._last_renew > self.ttl / 6:
             now = self.clock()
             if not leases.lease_renew(

@@ -1,8 +1,13 @@
 """The error rules of issue 5, each against the simulator over real sockets."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection
 
 from campaigns.models import Campaign, SendResult, Target
+from campaigns.services import campaign_reschedule_after
 from tests.campaigns.conftest import key, phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +128,29 @@ def test_131056_reschedules_only_that_recipient(sim, campaign_factory, dispatch,
     assert campaign.backoff_until is None
     assert Target.objects.filter(campaign=campaign, status="sent").count() == 5
     assert Campaign.objects.get(pk=campaign.pk).state == "completed"
+
+
+def test_a_reschedule_from_a_runbook_holds_a_running_slice(sim, campaign_factory, dispatch,
+                                                           ops_user):
+    campaign = campaign_factory(30, throttle_per_minute=600)
+    results = []
+
+    def run():
+        try:
+            results.extend(dispatch(campaign.pk))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while sim.sent_total() < 3:
+        time.sleep(0.02)
+    campaign_reschedule_after(campaign_id=campaign.pk, seconds=1.5, actor=ops_user)
+    held_at = time.time()
+    worker.join(30)
+
+    posts = sorted(c["at"] for c in sim.calls("whatsapp", "POST"))
+    # After one coordinator tick (0.2 s) plus in-flight sends, nothing until the hold ends.
+    gap = [t for t in posts if held_at + 0.4 < t < held_at + 1.5 - 0.05]
+    assert gap == []
+    assert results[-1].reason == "completed" and len(posts) == 30
