@@ -194,6 +194,10 @@ def test_browser_vs_stock_changelist(bench_db, settings):
         mine = _p50(client, ours[label], runs=15)
         theirs = _p50(client, stock[label], runs=5)
         print(f"{label:<24}{mine:>10.1f}{theirs:>12.1f}{theirs / mine:>9.1f}x")
+    # What any admin page costs in this run (session, auth, context processors, base
+    # template), with no audit work at all: the floor under the browser's figures.
+    floor = _p50(client, "/admin/password_change/", runs=15)
+    print(f"{'(floor: an empty admin page)':<24}{floor:>10.1f}")
 
 
 SEALER_LOOP = """
