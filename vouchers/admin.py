@@ -15,6 +15,16 @@ from vouchers.selectors import REVIEW_ATTEMPTS_LIMIT, voucher_review_get
 from vouchers.services import OPERATE_PERMISSION
 
 
+class BoundedCountPaginator(Paginator):
+    """Counts at most CAP rows (LIMIT inside the COUNT): the log grows without bound."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.CAP + 1].count()
+
+
 @admin.register(Station)
 class StationAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "active", "token_issued_at", "created_at"]
@@ -63,6 +73,7 @@ class VoucherAdmin(admin.ModelAdmin):
     search_fields = ["=code"]
     list_select_related = ["redeemed_by"]
     show_full_result_count = False
+    paginator = BoundedCountPaginator
     readonly_fields = [
         "code", "amount", "currency", "status", "scope", "expires_at",
         "redeemed_at", "redeemed_by", "replaced_by", "created_at",
@@ -148,18 +159,9 @@ class VoucherEventAdmin(HistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["=voucher__code"]
     list_select_related = ["voucher", "station"]
+    paginator = BoundedCountPaginator
     readonly_fields = ["voucher", "kind", "station", "actor_name", "data", "at"]
     fields = readonly_fields
-
-
-class BoundedCountPaginator(Paginator):
-    """Counts at most CAP rows (LIMIT inside the COUNT): the log grows without bound."""
-
-    CAP = 10_000
-
-    @cached_property
-    def count(self):
-        return self.object_list[: self.CAP + 1].count()
 
 
 class IdempotencyFilter(admin.SimpleListFilter):

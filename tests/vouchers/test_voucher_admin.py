@@ -125,3 +125,23 @@ def test_redeem_log_filters_idempotency_failures(
     assert everything.status_code == 200
     dated = client.get("/admin/vouchers/redeemattempt/", {"outcome": "not_found"})
     assert "V-NONE" in dated.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/vouchers/redeemattempt/", CHANGELIST, "/admin/vouchers/voucherevent/"]
+)
+def test_growing_lists_never_count_the_whole_table(
+    client_for, support_user, station_with_token, voucher_factory, redeem, url
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, token = station_with_token
+    voucher_factory(count=3)
+    redeem(token, {"code": "V-NONE"})
+    client = client_for(support_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts, "the page shows a (bounded) result count"
+    assert all("LIMIT" in sql.upper() for sql in counts), counts
