@@ -192,6 +192,8 @@ def app_env(e2e_database, sim, aws):
         "Q_WORKERS": "2",
         # Short dispatcher slices, so a step run never waits a minute behind a campaign slice.
         "CAMPAIGN_SLICE_SECONDS": "5",
+        "ROTATION_DEPLOY_POLL_SECONDS": "0.2",
+        "EMAIL_URL": "consolemail://",  # the owner's notification lands in the worker's log
         **aws,
         "PYTHONUNBUFFERED": "1",
     }

@@ -108,3 +108,63 @@ def campaign_started(*, name: str, targets: int, throttle_per_minute: int):
 
 def sent_count(campaign) -> int:
     return campaign.targets.filter(status="sent").count()
+
+
+ROTATION_SECRET_ID = "prod/easymo/supabase/service-role"
+
+
+def leak_world(*, aws_env: dict) -> dict:
+    """The world before a rotation (as tests/incidents/rotation_support.py sets it up): the
+    leaked key and its replacement exist in the simulated Supabase project, Secrets Manager
+    holds the replacement as current, Vercel and the Edge Function secrets still hold the
+    leaked key, and the production project is in the registry."""
+    import boto3
+
+    from incidents.models import SupabaseProject
+    from integrations.clients.supabase_management import SupabaseManagementClient
+    from integrations.clients.vercel import VercelClient
+
+    mgmt = SupabaseManagementClient(project_ref="prodref")
+    leaked = mgmt.api_key_create(name="service_role_2025")
+    new = mgmt.api_key_create(name="service_role_2026")
+    secrets = boto3.client(
+        "secretsmanager",
+        endpoint_url=aws_env["AWS_SECRETS_ENDPOINT_URL"],
+        region_name=aws_env["AWS_REGION"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    secrets.put_secret_value(SecretId=ROTATION_SECRET_ID, SecretString=leaked["api_key"])
+    secrets.put_secret_value(SecretId=ROTATION_SECRET_ID, SecretString=new["api_key"])
+    VercelClient(project="station-web").env_upsert(
+        key="SUPABASE_SERVICE_ROLE_KEY", value=leaked["api_key"], targets=["production", "preview"]
+    )
+    mgmt.secrets_set({"SERVICE_ROLE_KEY": leaked["api_key"]})
+    project, _ = SupabaseProject.objects.get_or_create(
+        environment="production",
+        defaults=dict(
+            project_ref="prodref",
+            primary_owner="Grace Owner",
+            owner_email="grace@example.com",
+            owner_slack="U0GRACE",
+            service_role_secret_id=ROTATION_SECRET_ID,
+            vercel_project="station-web",
+            vercel_env_vars=["SUPABASE_SERVICE_ROLE_KEY"],
+            vercel_targets=["production", "preview"],
+            function_secret_names=["SERVICE_ROLE_KEY"],
+            edge_functions=["voucher-png", "send-whatsapp"],
+        ),
+    )
+    return {"project": project, "leaked": leaked, "new": new}
+
+
+def leak_incident(*, dedup_key: str):
+    from incidents.services import incident_open
+
+    incident, _ = incident_open(
+        runbook_key="credential_leak",
+        actor=person("sam-support"),
+        dedup_key=dedup_key,
+        title="Service-role key pasted in a public gist",
+    )
+    return incident
