@@ -13,7 +13,9 @@ sealed. The sealer therefore seals only up to a horizon it knows is complete:
    transaction that had already started by now;
 2. note T = clock_timestamp() (after step 1);
 3. wait (briefly) until no other client session of this database has a
-   transaction that started at or before T (pg_stat_activity.xact_start).
+   transaction that started at or before T (pg_stat_activity.xact_start) and may
+   still hold an id: a session that has no transaction id (it has written nothing,
+   and an INSERT assigns one) and is not running a statement holds none.
 
 Then every transaction that could own an id <= H has committed or rolled back,
 so ids <= H that are not visible never will be (rolled-back gaps) and the
@@ -67,7 +69,9 @@ def _safe_horizon(max_wait: float) -> int | None:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-                " AND xact_start <= %s",
+                " AND xact_start <= %s"
+                " AND NOT (backend_xid IS NULL AND state IN"
+                "  ('idle', 'idle in transaction', 'idle in transaction (aborted)'))",
                 [started_before],
             )
             if cursor.fetchone()[0] == 0:

@@ -105,6 +105,29 @@ def test_sealer_waits_for_an_older_open_transaction():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_idle_read_only_transaction_does_not_hold_the_sealer_back():
+    opened, release = threading.Event(), threading.Event()
+
+    @_in_thread
+    def reader():
+        with transaction.atomic():
+            AuditEntry.objects.exists()  # reads, writes nothing: no transaction id
+            opened.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert opened.wait(10)
+        entry = audit.record(action="test.while-someone-reads")
+        result = audit_seal(max_wait=0.5)
+        assert not result.waiting and result.head_id == entry.id
+    finally:
+        release.set()
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_rolled_back_ids_are_gaps_not_holes():
     before = audit.record(action="test.before")
     with pytest.raises(RuntimeError), transaction.atomic():
