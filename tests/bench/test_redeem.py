@@ -199,7 +199,11 @@ def gunicorn(bench_db):
     time.sleep(2)  # let every worker boot
     yield port
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a starved machine can be slow to stop workers
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def _post(port, token, key, code):
