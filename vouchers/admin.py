@@ -66,7 +66,13 @@ class VoucherAdmin(admin.ModelAdmin):
     # Ours extends that template and adds the Review button.
     change_form_template = "admin/vouchers/voucher/change_form.html"
     list_display = [
-        "code", "amount", "currency", "status", "expires_at", "redeemed_at", "redeemed_by",
+        "code",
+        "amount",
+        "currency",
+        "status",
+        "expires_at",
+        "redeemed_at",
+        "redeemed_by",
         "review_link",
     ]
     list_filter = ["status", "currency"]
@@ -75,8 +81,16 @@ class VoucherAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = BoundedCountPaginator
     readonly_fields = [
-        "code", "amount", "currency", "status", "scope", "expires_at",
-        "redeemed_at", "redeemed_by", "replaced_by", "created_at",
+        "code",
+        "amount",
+        "currency",
+        "status",
+        "scope",
+        "expires_at",
+        "redeemed_at",
+        "redeemed_by",
+        "replaced_by",
+        "created_at",
     ]
     fields = readonly_fields
     inlines = [VoucherEventInline]
@@ -184,8 +198,15 @@ class RedeemAttemptAdmin(HistoryAdmin):
     """The redeem log ("check the redeem logs for idempotency failures" = one filter click)."""
 
     list_display = [
-        "id", "at", "station", "outcome", "http_status", "idempotency_key", "code",
-        "reference", "latency_ms",
+        "id",
+        "at",
+        "station",
+        "outcome",
+        "http_status",
+        "idempotency_key",
+        "code",
+        "reference",
+        "latency_ms",
     ]
     list_filter = [
         IdempotencyFilter,

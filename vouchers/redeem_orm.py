@@ -26,8 +26,13 @@ from vouchers.models import (
 from vouchers.redeem_sql import STORED_OUTCOMES
 
 STATUS = {
-    "redeemed": 200, "unauthorized": 401, "rate_limited": 429, "invalid_request": 400,
-    "idempotency_key_reused": 422, "not_found": 404, "out_of_scope": 403,
+    "redeemed": 200,
+    "unauthorized": 401,
+    "rate_limited": 429,
+    "invalid_request": 400,
+    "idempotency_key_reused": 422,
+    "not_found": 404,
+    "out_of_scope": 403,
 }
 
 
@@ -83,7 +88,8 @@ def redeem_orm_run(p: dict) -> tuple:
     now = started
     station = (
         Station.objects.filter(token_hash=p["th"], active=True).only("id", "code").first()
-        if p["th"] else None
+        if p["th"]
+        else None
     )
     voucher = None
     body: dict = {}
@@ -110,34 +116,62 @@ def redeem_orm_run(p: dict) -> tuple:
             status=Voucher.Status.REDEEMED, redeemed_at=now, redeemed_by=station
         )
         VoucherEvent.objects.create(
-            voucher=voucher, kind=VoucherEvent.Kind.REDEEMED, station=station,
-            actor_name=f"station:{station.code}", at=now,
+            voucher=voucher,
+            kind=VoucherEvent.Kind.REDEEMED,
+            station=station,
+            actor_name=f"station:{station.code}",
+            at=now,
             data={"idempotency_key": p["k"], "reference": p["r"]},
         )
-        body = {"status": "redeemed", "voucher": {
-            "code": voucher.code, "amount": str(voucher.amount), "currency": voucher.currency,
-            "redeemed_at": _ts(now), "station": station.code,
-        }}
+        body = {
+            "status": "redeemed",
+            "voucher": {
+                "code": voucher.code,
+                "amount": str(voucher.amount),
+                "currency": voucher.currency,
+                "redeemed_at": _ts(now),
+                "station": station.code,
+            },
+        }
     elif outcome == "already_redeemed":
-        body = {"error": outcome, "redeemed_at": _ts(voucher.redeemed_at),
-                "station": voucher.redeemed_by.code}
+        body = {
+            "error": outcome,
+            "redeemed_at": _ts(voucher.redeemed_at),
+            "station": voucher.redeemed_by.code,
+        }
     elif outcome != "replayed":
         body = {"error": outcome}
     status = status or STATUS.get(outcome, 409)
     body = _jsonb_order(body)
     if outcome in STORED_OUTCOMES:
         IdempotencyRecord.objects.create(
-            station=station, key=p["k"], fingerprint=p["f"], status_code=status, body=body,
+            station=station,
+            key=p["k"],
+            fingerprint=p["f"],
+            status_code=status,
+            body=body,
             created_at=now,
         )
     elapsed = (timezone.now() - started) / timedelta(milliseconds=1)
     RedeemAttempt.objects.create(
-        at=now, station=station, idempotency_key=p["lk"], code=p["lc"], reference=p["lr"],
-        outcome=outcome, http_status=status, latency_ms=p["ms"] + elapsed, request_id=p["q"],
+        at=now,
+        station=station,
+        idempotency_key=p["lk"],
+        code=p["lc"],
+        reference=p["lr"],
+        outcome=outcome,
+        http_status=status,
+        latency_ms=p["ms"] + elapsed,
+        request_id=p["q"],
     )
     return (
-        outcome, status, _dumps(body), voucher.pk if voucher else None,
-        voucher.code if voucher else None, station.code if station else None,
-        str(voucher.amount) if voucher else None, voucher.currency if voucher else None,
+        outcome,
+        status,
+        _dumps(body),
+        voucher.pk if voucher else None,
+        voucher.code if voucher else None,
+        station.code if station else None,
+        str(voucher.amount) if voucher else None,
+        voucher.currency if voucher else None,
         60 - now.second,
     )

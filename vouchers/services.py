@@ -47,7 +47,10 @@ def station_create(*, code: str, name: str, actor=None) -> IssuedStation:
         raise ValidationError(f"Station {code} already exists.")
     token = station_token_generate()
     station = Station.objects.create(
-        code=code, name=name.strip(), token_hash=station_token_hash(token), token_issued_at=timezone.now()
+        code=code,
+        name=name.strip(),
+        token_hash=station_token_hash(token),
+        token_issued_at=timezone.now(),
     )
     audit.record(action="station.created", actor=actor, target=station, data={"code": code})
     return IssuedStation(station=station, token=token)
@@ -232,8 +235,12 @@ def voucher_void_and_replace(*, voucher: Voucher, reason: str, actor) -> Voucher
         replacement,
         VoucherEvent.Kind.REPLACEMENT_ISSUED,
         actor,
-        {"reason": reason, "replaces": voucher.code, "amount": str(voucher.amount),
-         "currency": voucher.currency},
+        {
+            "reason": reason,
+            "replaces": voucher.code,
+            "amount": str(voucher.amount),
+            "currency": voucher.currency,
+        },
     )
     audit.record(
         action="voucher.replaced",

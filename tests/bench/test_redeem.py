@@ -96,7 +96,9 @@ def bench_db():
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     sys.path.insert(0, str(ROOT))
     from vouchers.tokens import station_token_hash
@@ -161,8 +163,18 @@ def _app_statement_phase(url, tokens):
             while time.perf_counter() < deadline and n < VOUCHERS_PER_PHASE:
                 t0 = time.perf_counter()
                 params = {
-                    "th": th, "l": 0, "ok": True, "k": f"a-{n}", "c": f"APP-{n}", "r": None,
-                    "f": "f" * 64, "lk": f"a-{n}", "lc": f"APP-{n}", "lr": "", "q": "", "ms": 0.0,
+                    "th": th,
+                    "l": 0,
+                    "ok": True,
+                    "k": f"a-{n}",
+                    "c": f"APP-{n}",
+                    "r": None,
+                    "f": "f" * 64,
+                    "lk": f"a-{n}",
+                    "lc": f"APP-{n}",
+                    "lr": "",
+                    "q": "",
+                    "ms": 0.0,
                 }
                 outcome = conn.execute(REDEEM_SQL, params, prepare=True).fetchone()[0]
                 assert outcome == "redeemed", outcome
@@ -179,13 +191,21 @@ def gunicorn(bench_db):
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "opsportal.wsgi:application",
-            "--bind", "127.0.0.1:0",
-            "--workers", str(WORKERS),
-            "--threads", str(THREADS),
-            "--worker-class", "gthread",
-            "--log-level", "info",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "info",
         ],
-        cwd=ROOT, env=bench_db["env"], stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=bench_db["env"],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     port = None
     deadline = time.time() + 30

@@ -16,8 +16,16 @@ def new_key() -> str:
 def redeem():
     """`redeem(token, body, key=…)` → the test client's response to POST /api/station/redeem."""
 
-    def _post(token, body=None, *, key="auto", raw=None, content_type="application/json",
-              client=None, headers=None):
+    def _post(
+        token,
+        body=None,
+        *,
+        key="auto",
+        raw=None,
+        content_type="application/json",
+        client=None,
+        headers=None,
+    ):
         extra = dict(headers or {})
         if token is not None:
             extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"

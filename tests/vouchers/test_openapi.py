@@ -37,14 +37,25 @@ def test_schema_is_served_and_matches_the_code(client):
     assert served == json.loads(json.dumps(SCHEMA))
     operation = served["paths"]["/api/station/redeem"]["post"]
     assert set(operation["responses"]) == {
-        "200", "400", "401", "403", "404", "405", "409", "422", "429",
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "409",
+        "422",
+        "429",
     }
     props = operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert props["code"]["maxLength"] == MAX_CODE_LENGTH
     assert props["reference"]["maxLength"] == MAX_REFERENCE_LENGTH
     errors_409 = operation["responses"]["409"]["content"]["application/json"]["schema"]
     assert set(errors_409["properties"]["error"]["enum"]) == {
-        "already_redeemed", "voucher_void", "voucher_expired", "request_in_progress",
+        "already_redeemed",
+        "voucher_void",
+        "voucher_expired",
+        "request_in_progress",
     }
     from django.urls import resolve
 
@@ -83,8 +94,13 @@ def test_station_api_conforms_to_its_schema(
     calls = iter(range(10_000))
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case):
         n = next(calls)
         if mode.is_positive and isinstance(case.body, dict):

@@ -38,9 +38,7 @@ def test_fifty_keys_one_voucher_redeems_once(
     assert RedeemAttempt.objects.count() == 50
 
 
-def test_twenty_requests_same_key_and_body_redeem_once(
-    station_with_token, voucher_factory, redeem
-):
+def test_twenty_requests_same_key_and_body_redeem_once(station_with_token, voucher_factory, redeem):
     _, token = station_with_token
     voucher = voucher_factory()
 
@@ -51,7 +49,8 @@ def test_twenty_requests_same_key_and_body_redeem_once(
     fresh = [r for r in responses if r.status_code == 200 and "Idempotent-Replayed" not in r]
     replayed = [r for r in responses if r.headers.get("Idempotent-Replayed") == "true"]
     in_progress = [
-        r for r in responses
+        r
+        for r in responses
         if r.status_code == 409 and json.loads(r.content) == {"error": "request_in_progress"}
     ]
     assert len(fresh) == 1

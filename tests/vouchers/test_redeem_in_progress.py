@@ -12,8 +12,12 @@ from vouchers.models import RedeemAttempt
 def _raw_connection():
     s = connection.settings_dict
     return psycopg.connect(
-        host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], password=s["PASSWORD"] or None,
-        dbname=s["NAME"], autocommit=True,
+        host=s["HOST"],
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=True,
     )
 
 

@@ -23,9 +23,7 @@ def test_token_never_logged_or_stored(station_with_token, voucher_factory, redee
     secret_part = token.removeprefix("stn_")
     assert secret_part not in caplog.text
     stored = [
-        *RedeemAttempt.objects.values_list(
-            "idempotency_key", "code", "reference", "request_id"
-        ),
+        *RedeemAttempt.objects.values_list("idempotency_key", "code", "reference", "request_id"),
         *VoucherEvent.objects.values_list("data", "actor_name"),
         *AuditEntry.objects.values_list("data", "target_repr", "actor_name"),
     ]

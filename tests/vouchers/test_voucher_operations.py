@@ -68,8 +68,9 @@ def test_void_and_replace_after_double_redemption(
     ops_user, voucher_factory, station_with_token, huye, redeem
 ):
     _, token = station_with_token
-    voucher = voucher_factory(amount="7500", stations=[station_with_token[0], huye],
-                              expires_in_days=30)
+    voucher = voucher_factory(
+        amount="7500", stations=[station_with_token[0], huye], expires_in_days=30
+    )
     assert redeem(token, {"code": voucher.code}).status_code == 200
 
     new = voucher_void_and_replace(voucher=voucher, reason="double redemption", actor=ops_user)

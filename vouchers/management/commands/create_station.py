@@ -5,7 +5,9 @@ from vouchers.services import station_create
 
 
 class Command(BaseCommand):
-    help = "Create a station and print its API token (last line; shown once, only its hash is kept)."
+    help = (
+        "Create a station and print its API token (last line; shown once, only its hash is kept)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("code")

@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True)
         parser.add_argument("--amount", required=True)
         parser.add_argument("--currency", required=True)
-        parser.add_argument("--station", action="append", default=[], help="station code (repeatable)")
+        parser.add_argument(
+            "--station", action="append", default=[], help="station code (repeatable)"
+        )
         parser.add_argument("--expires-in-days", type=int)
 
     def handle(self, *args, count, amount, currency, station, expires_in_days, **options):
