@@ -315,8 +315,10 @@ def login(browser, portal, request):
     the login form. A failing test leaves a screenshot of each of its pages."""
     pages = []
 
-    def _login(username: str, *, viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or LAPTOP, accept_downloads=True)
+    def _login(username: str, *, viewport: dict | None = None, javascript: bool = True):
+        context = browser.new_context(
+            viewport=viewport or LAPTOP, accept_downloads=True, java_script_enabled=javascript
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.goto(portal("/admin/login/?next=/admin/"))
