@@ -49,6 +49,13 @@ bench: install
 e2e: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/e2e -q -p no:xdist
 
+# README screenshots: the browser tests that take them write docs/screenshots/*.png too.
+.PHONY: screenshots
+screenshots: install
+	E2E_README_SCREENSHOTS=1 DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest \
+		tests/e2e/test_front_page.py tests/e2e/test_incident_flows.py -q -p no:xdist \
+		-k "what_is_broken or pause_step"
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

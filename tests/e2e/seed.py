@@ -74,19 +74,6 @@ def incident_history(*, weeks: int = 4) -> None:
             )
 
 
-def campaign_running(*, name: str, sent: int = 0):
-    """The demo campaign (or `name`) marked running with `sent` targets already sent."""
-    from campaigns.models import Campaign, Target
-
-    campaign = Campaign.objects.get(name=name)
-    ids = list(campaign.targets.order_by("id").values_list("id", flat=True)[:sent])
-    Target.objects.filter(id__in=ids).update(status=Target.Status.SENT)
-    Campaign.objects.filter(pk=campaign.pk).update(
-        state=Campaign.State.RUNNING, last_progress_at=timezone.now()
-    )
-    return campaign
-
-
 def campaign_started(*, name: str, targets: int, throttle_per_minute: int):
     """A new campaign with `targets` targets, started by ops through the campaigns service
     (the worker dispatches it to the simulator at `throttle_per_minute`)."""

@@ -6,10 +6,12 @@ Also the status page with one red tile (README screenshot)."""
 from tests.e2e import seed
 
 
-def test_front_page_shows_what_is_broken_and_what_to_do_next(login, portal, shot):
+def test_front_page_shows_what_is_broken_and_what_to_do_next(login, portal, worker, shot):
     seed.incident_history()
     incident = seed.whatsapp_incident(dedup_key="e2e-front", detected_minutes_ago=22)
-    campaign = seed.campaign_running(name="Demo: weekend fuel promo", sent=120)
+    campaign = seed.campaign_started(
+        name="Weekend fuel promo (Kigali)", targets=200, throttle_per_minute=30
+    )
     _, approval = seed.risky_request(requester="ben-admin", dedup_key="e2e-front-leak")
     portal.sim.set_fault("voucher_png", status=503)
 
@@ -33,8 +35,8 @@ def test_front_page_shows_what_is_broken_and_what_to_do_next(login, portal, shot
     assert row.locator(".fp-next-step").inner_text().strip() != ""
 
     progress = page.locator(f"#fp-campaigns tr[data-campaign='{campaign.pk}'] .fp-progress")
-    assert progress.get_attribute("data-done") == "120"
     assert progress.get_attribute("data-total") == "200"
+    assert 0 <= int(progress.get_attribute("data-done")) < 200  # sending, slowly
 
     assert page.locator("#fp-metrics svg.fp-chart rect.mttr").count() >= 4
     waiting = page.locator(f"#fp-approvals tr[data-approval='{approval.pk}']")
