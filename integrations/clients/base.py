@@ -170,7 +170,9 @@ class HttpClient:
                 time.sleep(RETRY_BACKOFF_SECONDS)
                 continue
             error = self.error_for(response)
-            logger.warning("%s call failed: %s", self.service, error)
+            # INFO, not WARNING: a throttled campaign produces these by the hundred, and the
+            # caller decides what is worth a warning. The message holds status and code only.
+            logger.info("%s call failed: %s", self.service, error)
             raise error
 
     # --- classification -------------------------------------------------------------
