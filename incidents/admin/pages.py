@@ -33,6 +33,9 @@ def incident_page(request, pk: int):
     if not request.user.has_perm("incidents.view_incident"):
         raise PermissionDenied
     incident = get_object_or_404(Incident, pk=pk)
+    # Before the steps are read: a run finishing in between then still refreshes the page,
+    # instead of leaving it showing "running" with no refresh coming (seen in tests/e2e).
+    live = incident_has_active_runs(incident=incident)
     context = {
         **_admin_context(request, f"Incident #{incident.pk}: {incident.title}"),
         "incident": incident,
@@ -40,7 +43,7 @@ def incident_page(request, pk: int):
         "timeline": incident.timeline.order_by("id")[:500],
         "notes": incident.notes.order_by("id")[:200],
         "impacted": incident.impacted.all(),
-        "live": incident_has_active_runs(incident=incident),
+        "live": live,
         "statuses": ["open", "mitigated", "resolved", "closed"],
         "perms_": {
             "note": request.user.has_perm("incidents.add_incidentnote"),
