@@ -25,6 +25,7 @@ class Command(BaseCommand):
             new_tokens = self._stations()
             self._vouchers()
             self._campaign()
+            self._supabase_projects()
         self.stdout.write("Demo data ready. Log in at http://127.0.0.1:8000/admin/ as:")
         for role in ROLES:
             self.stdout.write(f"  {role:8} / {DEMO_PASSWORD}")
@@ -65,3 +66,27 @@ class Command(BaseCommand):
             [Target(campaign=campaign, phone=f"+25078800{i:04d}") for i in range(DEMO_TARGETS)],
             ignore_conflicts=True,
         )
+
+    def _supabase_projects(self) -> None:
+        """The Credential Leak runbook's project registry (who to notify, where the key lives)."""
+        from incidents.models import SupabaseProject
+
+        for env, ref, prefix, owner, slack in [
+            ("production", "easymoprod", "prod", "Grace Mukamana", "U0PRODOWNER"),
+            ("staging", "easymostg", "stg", "Eric Habimana", "U0STGOWNER"),
+        ]:
+            SupabaseProject.objects.get_or_create(
+                environment=env,
+                defaults={
+                    "project_ref": ref,
+                    "primary_owner": owner,
+                    "owner_email": f"{owner.split()[0].lower()}@example.com",
+                    "owner_slack": slack,
+                    "service_role_secret_id": f"{prefix}/easymo/supabase/service-role",
+                    "vercel_project": "station-web",
+                    "vercel_env_vars": ["SUPABASE_SERVICE_ROLE_KEY"],
+                    "vercel_targets": ["production"] if env == "production" else ["preview"],
+                    "function_secret_names": ["SERVICE_ROLE_KEY"],
+                    "edge_functions": ["voucher-png", "send-whatsapp"],
+                },
+            )
