@@ -82,11 +82,12 @@ def _report(title, sim, campaign, cpu_seconds):
 
 
 def _run(sim, campaign, cluster_name, ops_user, *, kill_at: float | None):
-    first = Cluster(sim_url=sim.url, cluster_name=cluster_name, CAMPAIGN_LEASE_SECONDS=10,
-                    CAMPAIGN_SLICE_SECONDS=60, Q_TIMEOUT=120, Q_RETRY=180,
-                    INTEGRATIONS_READ_TIMEOUT=5).start()
-    second = Cluster(sim_url=sim.url, cluster_name=cluster_name, CAMPAIGN_LEASE_SECONDS=10,
-                     CAMPAIGN_SLICE_SECONDS=60, Q_TIMEOUT=120, Q_RETRY=180)
+    # Project defaults (slice 60 s, Q poll 0.1 s, timeout 120 s / retry 180 s) except a 10 s
+    # lease, so the SIGKILL run does not idle 30 s before the takeover.
+    config = {"CAMPAIGN_LEASE_SECONDS": 10, "CAMPAIGN_SLICE_SECONDS": 60, "Q_POLL": 0.1,
+              "Q_TIMEOUT": 120, "Q_RETRY": 180}
+    first = Cluster(sim_url=sim.url, cluster_name=cluster_name, **config).start()
+    second = Cluster(sim_url=sim.url, cluster_name=cluster_name, **config)
     cpu = 0.0
     try:
         time.sleep(3)  # let the cluster boot so its start-up CPU is not counted per message

@@ -11,7 +11,7 @@ from campaigns import leases
 from campaigns.dispatcher import SliceRunner
 from campaigns.models import DispatchLease, Target
 
-pytestmark = pytest.mark.django_db(transaction=True)
+THREADS = pytest.mark.django_db(transaction=True)
 
 
 def run_in_threads(*runners):
@@ -31,6 +31,7 @@ def run_in_threads(*runners):
     return results
 
 
+@THREADS
 def test_two_slices_on_one_campaign_one_holds_the_lease_the_other_steps_back(
     sim, campaign_factory
 ):
@@ -41,6 +42,7 @@ def test_two_slices_on_one_campaign_one_holds_the_lease_the_other_steps_back(
     assert sim.sent_total() == 40 and sim.state()["duplicates"] == {}
 
 
+@THREADS
 def test_without_the_lease_concurrent_dispatchers_still_never_send_a_target_twice(
     sim, campaign_factory, monkeypatch
 ):
@@ -60,6 +62,7 @@ def test_without_the_lease_concurrent_dispatchers_still_never_send_a_target_twic
     assert Target.objects.filter(campaign=campaign, status="sent").count() == 120
 
 
+@pytest.mark.django_db
 def test_an_expired_lease_is_taken_over_and_a_live_one_is_not(campaign_factory):
     campaign = campaign_factory(1)
     now = timezone.now()

@@ -10,7 +10,7 @@ from campaigns.models import Target
 from campaigns.quiet import quiet_next_start, quiet_window_end
 from campaigns.selectors import campaign_status
 
-pytestmark = pytest.mark.django_db(transaction=True)
+DISPATCH = pytest.mark.django_db(transaction=True)
 KIGALI = zoneinfo.ZoneInfo("Africa/Kigali")  # UTC+2
 
 
@@ -27,6 +27,7 @@ def quiet_campaign(campaign_factory, n=5, **kw):
     )
 
 
+@DISPATCH
 def test_inside_quiet_hours_nothing_is_sent_and_the_campaign_waits(
     sim, campaign_factory, dispatch
 ):
@@ -48,6 +49,7 @@ def test_inside_quiet_hours_nothing_is_sent_and_the_campaign_waits(
     assert Target.objects.filter(campaign=campaign, status="sent").count() == 5
 
 
+@DISPATCH
 def test_sending_stops_when_the_quiet_window_begins(sim, campaign_factory, dispatch):
     # 20 targets at 10/s from 20:59:59.0: about ten fit before 21:00, none after.
     campaign = quiet_campaign(campaign_factory, 20, throttle_per_minute=600)

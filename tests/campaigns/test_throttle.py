@@ -6,8 +6,6 @@ import pytest
 
 from campaigns.models import Target
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 def max_in_any_window(times: list[float], width: float) -> int:
     times = sorted(times)
@@ -19,6 +17,7 @@ def max_in_any_window(times: list[float], width: float) -> int:
     return best
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("per_minute, targets", [(600, 30), (3000, 120)])
 def test_sends_never_exceed_the_throttle_in_any_one_second_window(
     sim, campaign_factory, dispatch, per_minute, targets
@@ -30,10 +29,11 @@ def test_sends_never_exceed_the_throttle_in_any_one_second_window(
     times = [c["at"] for c in sim.calls("whatsapp", "POST")]
     assert len(times) == targets
     per_second = per_minute // 60
-    # Send slots are exactly 1/rate apart, so a one-second window holds at most rate + 1 of
-    # them; the log's times add thread wake-up jitter on a busy machine (allowed: 100 ms).
-    # A dispatcher without the throttle sends all of them within a few hundred ms.
-    assert max_in_any_window(times, 1.0) <= per_second + 1 + math.ceil(per_second * 0.1)
+    # Send slots are 1/rate apart with 100 ms of catch-up slack, so a one-second window holds
+    # at most rate + 1 + rate/10 of them; the log's times add thread wake-up jitter on a busy
+    # machine (allowed: another 100 ms). Without the throttle all of them go within ~100 ms.
+    slack = math.ceil(per_second * 0.1)
+    assert max_in_any_window(times, 1.0) <= per_second + 1 + slack + slack
     assert Target.objects.filter(campaign=campaign, status="sent").count() == targets
 
 
