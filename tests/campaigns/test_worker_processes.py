@@ -5,7 +5,11 @@ import pytest
 from django.db import close_old_connections
 
 from campaigns.models import Campaign, Target
-from campaigns.services import campaign_start, campaigns_dispatch_watchdog
+from campaigns.services import (
+    campaign_enqueue_slice,
+    campaign_start,
+    campaigns_dispatch_watchdog,
+)
 from tests.campaigns.conftest import key
 from tests.campaigns.workers import Cluster, unique_cluster_name, wait_for
 
@@ -74,14 +78,23 @@ def test_the_redis_broker_runs_a_campaign_to_completion(
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "REDIS", url)
     campaign = campaign_factory(60, state="draft", throttle_per_minute=1800)
-    cluster = Cluster(sim_url=sim.url, cluster_name=cluster_name, broker_url=url).start()
+    # Two clusters (two hosts) on one broker, and extra slices queued for the same campaign:
+    # the lease and SKIP LOCKED claims still send each target once.
+    clusters = [
+        Cluster(sim_url=sim.url, cluster_name=cluster_name, broker_url=url).start()
+        for _ in range(2)
+    ]
     try:
         campaign_start(campaign_id=campaign.pk, actor=ops_user)
+        for _ in range(3):
+            campaign_enqueue_slice(campaign_id=campaign.pk)
         assert wait_for(lambda: state_of(campaign.pk) == "completed", timeout=60)
     finally:
-        cluster.stop()
+        for cluster in clusters:
+            cluster.stop()
 
     assert sim.sent_total() == 60
+    assert sim.state()["duplicates"] == {}
     assert all(
         sim.send_count(key(campaign, t)) == 1 for t in Target.objects.filter(campaign=campaign)
     )
