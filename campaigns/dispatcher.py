@@ -36,6 +36,9 @@ from integrations.errors import IntegrationError
 logger = logging.getLogger("campaigns.dispatcher")
 
 TICK_SECONDS = 0.2
+# SQLite (the embedded `make run` default) has no row locks: its write transaction
+# (BEGIN IMMEDIATE) already serialises the lanes.
+LOCK_CLAUSE = {"postgresql": "FOR UPDATE SKIP LOCKED"}
 SLACK_SECONDS = 0.1
 
 
@@ -249,6 +252,8 @@ class SliceRunner:
         per_second = campaign.throttle_per_minute / 60.0
         # Enough lanes to keep the throttle busy at ~250 ms per send, few for slow campaigns.
         lanes = max(1, min(settings.CAMPAIGN_MAX_LANES, math.ceil(per_second * 0.25) + 1))
+        if connection.vendor == "sqlite":
+            lanes = 1  # one writer at a time there anyway
         batch = max(1, min(50, math.ceil(per_second * 1.5 / lanes)))
         threads = [
             threading.Thread(
@@ -312,7 +317,7 @@ class SliceRunner:
                     SELECT id, phone, variables, attempts FROM {Target._meta.db_table}
                      WHERE campaign_id = %s AND status = %s
                        AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
-                     LIMIT %s FOR UPDATE SKIP LOCKED
+                     LIMIT %s {LOCK_CLAUSE.get(connection.vendor, "")}
                     """,
                     [campaign.pk, Target.Status.PENDING, now, batch],
                 )
