@@ -15,6 +15,7 @@ READ_OPERATIONAL = [
     "vouchers.preview_voucher",
     "campaigns.view_campaign",
     "campaigns.view_target",
+    "campaigns.view_sendresult",
     "campaigns.export_targets",
     "integrations.view_proberesult",
     "incidents.view_incident",
