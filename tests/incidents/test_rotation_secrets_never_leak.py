@@ -77,6 +77,7 @@ def test_a_planted_key_appears_nowhere(
         page = client.get(url)
         assert page.status_code == 200, url
         pages.append(page.content.decode())
+    assert any("Prepare the key rotation" in page for page in pages)  # the incident page
     logging.getLogger("test").warning("planted in a log line: %s", world.leaked)
     try:
         raise RuntimeError(f"planted in an exception: {world.new}")
