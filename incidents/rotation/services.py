@@ -1,8 +1,10 @@
 """Writes for key rotations. The leaked key is seen once, here, and only its fingerprint
 is kept; approvals go through incidents.services.approvals (the two-person rule)."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -147,7 +149,7 @@ def rotation_request(*, run: RotationRun, actor: Any, dry_run: bool = False) -> 
     from incidents.services.runs import step_run_request
 
     run = RotationRun.objects.select_related("project", "incident").get(pk=run.pk)
-    if run.status not in ("prepared", "failed", "rolled_back"):
+    if run.status not in ("prepared", "failed", "rolled_back") and not rotation_is_stale(run):
         raise ValidationError(f"Rotation #{run.pk} is {run.status}.")
     return step_run_request(
         step=rotation_step_of(run.incident),
@@ -155,6 +157,12 @@ def rotation_request(*, run: RotationRun, actor: Any, dry_run: bool = False) -> 
         params=rotation_params(run),
         dry_run=dry_run,
     )
+
+
+def rotation_is_stale(run: RotationRun) -> bool:
+    """A `running` run whose worker stopped reporting (killed, timed out): resumable."""
+    limit = timezone.now() - timedelta(seconds=settings.ROTATION_STALE_SECONDS)
+    return run.status == "running" and (run.heartbeat_at is None or run.heartbeat_at < limit)
 
 
 @transaction.atomic
@@ -166,7 +174,7 @@ def rotation_cancel(*, run: RotationRun, actor: Any, reason: str) -> RotationRun
     if not reason:
         raise ValidationError("Say why the rotation is cancelled.")
     run = RotationRun.objects.select_for_update().get(pk=run.pk)
-    if run.status not in ("prepared", "failed", "rolled_back"):
+    if run.status not in ("prepared", "failed", "rolled_back") and not rotation_is_stale(run):
         raise ValidationError(f"Rotation #{run.pk} is {run.status}; it cannot be cancelled.")
     run.status, run.finished_at = RotationRun.Status.CANCELLED, timezone.now()
     run.save(update_fields=["status", "finished_at"])

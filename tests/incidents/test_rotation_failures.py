@@ -113,3 +113,29 @@ def test_failure_at_each_step_has_the_documented_outcome_and_resume_finishes(
         if (c["body"] or {}).get("channel") == "U0GRACE" and c["status"] == 200
     ]
     assert len(owner_notices) == 1
+
+
+def test_a_run_whose_worker_died_is_resumable_once_stale_and_not_before(
+    world, rotate, leak_incident, admin_user, settings
+):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from incidents.rotation.services import rotation_prepare, rotation_request
+
+    run = rotation_prepare(incident=leak_incident, project=world.project,
+                           leaked_key=world.leaked, leaked_key_id=world.leaked_id,
+                           actor=admin_user)
+    # A worker claimed it and was killed (django-q2 timeout, OOM) right after step 2.
+    RotationRun.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
+    with pytest.raises(ValidationError, match="running"):
+        rotation_request(run=run, actor=admin_user)
+    stale = timezone.now() - timedelta(seconds=settings.ROTATION_STALE_SECONDS + 1)
+    RotationRun.objects.filter(pk=run.pk).update(heartbeat_at=stale)
+
+    resumed = rotate(run)
+
+    assert resumed.status == RotationRun.Status.SUCCEEDED, resumed.error
+    assert world.vercel_value() == world.new and not world.accepted(world.leaked)
