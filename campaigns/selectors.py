@@ -160,14 +160,19 @@ def campaigns_active_progress(*, limit: int = 8) -> dict:
     """Running and paused campaigns for the front page with their progress: two queries (the
     campaigns, one grouped count of their targets over the (campaign, status) index)."""
     campaigns = list(
-        Campaign.objects.filter(state__in=[Campaign.State.RUNNING, Campaign.State.PAUSED])
-        .order_by("state", "-id")[: limit + 1]
+        Campaign.objects.filter(state__in=[Campaign.State.RUNNING, Campaign.State.PAUSED]).order_by(
+            "state", "-id"
+        )[: limit + 1]
     )
     more, campaigns = len(campaigns) > limit, campaigns[:limit]
-    counts: dict[int, dict[str, int]] = {c.pk: {s: 0 for s in Target.Status.values} for c in campaigns}
+    counts: dict[int, dict[str, int]] = {
+        c.pk: {s: 0 for s in Target.Status.values} for c in campaigns
+    }
     for row in (
-        Target.objects.filter(campaign_id__in=list(counts)).values("campaign_id", "status")
-        .annotate(n=Count("id")).order_by()
+        Target.objects.filter(campaign_id__in=list(counts))
+        .values("campaign_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
     ):
         counts[row["campaign_id"]][row["status"]] = row["n"]
     rows = []
@@ -175,6 +180,13 @@ def campaigns_active_progress(*, limit: int = 8) -> dict:
         c = counts[campaign.pk]
         total = sum(c.values())
         done = total - c[Target.Status.PENDING]
-        rows.append({"campaign": campaign, "counts": c, "total": total, "done": done,
-                     "percent": round(100 * done / total) if total else 0})
+        rows.append(
+            {
+                "campaign": campaign,
+                "counts": c,
+                "total": total,
+                "done": done,
+                "percent": round(100 * done / total) if total else 0,
+            }
+        )
     return {"rows": rows, "more": more}
