@@ -165,3 +165,20 @@ def test_dry_run_lists_every_call_with_keys_masked_and_changes_nothing(
         assert expected in log, expected
     assert world.leaked not in log and world.new not in log
     _nothing_changed(world, prepared)
+
+
+def test_self_approval_is_refused_through_the_incident_page_too(
+    world, prepared, admin_user, client_for, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    approval = rotation_request(run=prepared, actor=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(admin_user).post(
+            reverse("admin:incidents_incident_act", args=[prepared.incident_id]),
+            {"op": "approve", "approval": approval.pk, "params_hash": approval.params_hash},
+        )
+    assert response.status_code in (302, 403)
+    approval.refresh_from_db()
+    assert approval.status == "pending" and not approval.runs.exists()
+    _nothing_changed(world, prepared)
