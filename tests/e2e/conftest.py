@@ -13,6 +13,7 @@ No browser is ever downloaded: Chromium comes from apt (`.ci/run` installs it).
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -215,6 +216,7 @@ class _Process:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: the worker's children stop with it
         )
         self.first_lines: list[str] = []
         self._ready = threading.Event()
@@ -248,8 +250,12 @@ class _Process:
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+                pass
+        try:  # whatever is left of this process group (qcluster's sentinel and workers)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=5)
         self._pump.join(timeout=5)
 
 
