@@ -64,12 +64,13 @@ def test_role_sees_its_apps_and_is_refused_the_rest(role, login, portal, shot):
         shot(page, "forbidden")
 
 
-def test_anonymous_is_sent_to_the_login_form(browser, portal):
+def test_anonymous_is_sent_to_the_login_form(browser, portal, shot):
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(portal("/admin/incidents/incident/"))
         assert "/admin/login/" in page.url
         assert page.locator("#login-form").is_visible()
+        shot(page, "login")
     finally:
         context.close()
