@@ -9,6 +9,17 @@ from audit.redaction import redact
 
 SYSTEM_ACTOR = "system"
 
+# For the one caller whose audit row must be part of its own SQL statement (the
+# station redeem hot path: one round trip per request). It appends to the same
+# table with the same rules: the row is inserted unsealed and the sealer links it
+# like any other; the caller must pass values through `redact`/`mask_text` first.
+# Its SELECT yields, in order: at, actor_name, action, target_type, target_id,
+# target_repr, data (jsonb), request_id.
+AUDIT_INSERT_SQL = (
+    "INSERT INTO audit_auditentry (at, actor_name, action, target_type, target_id,"
+    " target_repr, data, request_id)"
+)
+
 
 def _target_fields(target: models.Model | None) -> dict[str, str]:
     if target is None:

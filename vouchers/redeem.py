@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 import audit
+from audit.redaction import mask_text
 from vouchers.redeem_orm import redeem_orm_run
 from vouchers.redeem_sql import REDEEM_SQL
 from vouchers.tokens import station_token_hash
@@ -151,18 +153,20 @@ def redeem_request_process(
         "lc": parsed.code if parsed else "",
         "lr": (parsed.reference or "") if parsed else "",
         "q": request_id[:64],
+        # The audit row is written by the statement itself: redact here, as audit.record would.
+        "ak": mask_text(idempotency_key) if parsed else "",
+        "ar": mask_text(parsed.reference) if parsed and parsed.reference else None,
     }
     for attempt in range(_RETRIES_AFTER_KEY_RACE):
         params["ms"] = (time.perf_counter() - started) * 1000
         try:
-            row = _redeem_execute(params)
+            outcome, status, body_text = _redeem_execute(params)
             break
         except IntegrityError:
             # Lost the race described in redeem_sql: nothing was written; run again
             # with a fresh snapshot, which now sees the other request's record.
             if attempt == _RETRIES_AFTER_KEY_RACE - 1:
                 raise
-    outcome, status, body_text, _vid, _vcode, _scode, _amount, _cur, retry_after = row
 
     headers: dict[str, str] = {}
     if outcome == "invalid_request":
@@ -170,7 +174,8 @@ def redeem_request_process(
     if outcome == "unauthorized":
         headers["WWW-Authenticate"] = 'Bearer realm="station"'
     elif outcome == "rate_limited":
-        headers["Retry-After"] = str(retry_after)
+        # The rate window is the calendar minute (vouchers_redeemratewindow).
+        headers["Retry-After"] = str(60 - timezone.now().second)
     elif outcome == "replayed":
         headers["Idempotent-Replayed"] = "true"
     return RedeemResponse(status, body_text.encode(), headers)
@@ -199,10 +204,17 @@ def _engine() -> str:
     return engine
 
 
-def _redeem_execute(params: dict) -> tuple:
+def _redeem_execute(params: dict) -> tuple[str, int, str]:
+    if _engine() == "sql":
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint, so a lost key race can be retried
+                return _statement_run(params)
+        # Autocommit: the single statement (audit row included) is its own transaction,
+        # so a redemption costs one round trip and no BEGIN/COMMIT.
+        return _statement_run(params)
     with transaction.atomic():
-        row = _statement_run(params) if _engine() == "sql" else redeem_orm_run(params)
-        outcome, _status, _body, vid, vcode, scode, amount, currency, _ra = row
+        row = redeem_orm_run(params)
+        outcome, status, body, vid, vcode, scode, amount, currency, _ra = row
         if outcome == "redeemed":
             audit.record(
                 action="voucher.redeemed",
@@ -219,4 +231,4 @@ def _redeem_execute(params: dict) -> tuple:
                 },
                 request_id=params["q"],
             )
-    return row
+    return outcome, status, body

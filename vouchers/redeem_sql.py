@@ -3,8 +3,9 @@
 Why one statement: the redeem API's budget is a few hundred microseconds of
 server time (performance.md). Station lookup, the per-station rate window, the
 idempotency check, the voucher row lock, the redemption, its event, the stored
-idempotent response and the attempt log all happen in a single round trip; the
-caller wraps it in a transaction only to add the audit entry via `audit.record`.
+idempotent response, the attempt log and the audit entry (through
+`audit.services.AUDIT_INSERT_SQL`) all happen in a single round trip — and, run in
+autocommit, a single statement is its own transaction: no BEGIN/COMMIT trips.
 
 Concurrency, in READ COMMITTED:
 - `v` locks the voucher row (`FOR UPDATE`); a concurrent redeemer waits and then
@@ -18,6 +19,8 @@ Concurrency, in READ COMMITTED:
 """
 
 import re
+
+from audit.services import AUDIT_INSERT_SQL
 
 # Outcomes whose response is stored and replayed for the same (station, key, body).
 STORED_OUTCOMES = (
@@ -137,6 +140,14 @@ ev AS (
            jsonb_build_object('idempotency_key', %(k)s::text, 'reference', %(r)s::text), now()
     FROM upd, d
 ),
+au AS (
+    {AUDIT_INSERT_SQL}
+    SELECT now(), 'station:' || d.scode, 'voucher.redeemed', 'vouchers.voucher', d.vid::text,
+           d.vcode, jsonb_build_object('station', d.scode, 'amount', d.amount::text,
+           'currency', d.currency, 'idempotency_key', %(ak)s::text, 'reference', %(ar)s::text),
+           %(q)s::text
+    FROM upd, d
+),
 idem AS (
     INSERT INTO vouchers_idempotencyrecord
         (station_id, key, fingerprint, status_code, body, created_at)
@@ -153,11 +164,9 @@ att AS (
            %(q)s::text
     FROM x, d
 )
-SELECT x.o, x.hs, x.body::text, d.vid, d.vcode, d.scode,
-       d.amount::text, d.currency,
-       (60 - floor(extract(second FROM now())))::int AS retry_after
-FROM x, d
+SELECT x.o, x.hs, x.body::text FROM x
 """
 
-# Whitespace collapsed: psycopg caches its parsing of queries up to 4096 bytes only.
-REDEEM_SQL = re.sub(r"\s+", " ", REDEEM_SQL).strip()
+# Whitespace collapsed (none of its string literals holds a space, comma or
+# parenthesis): psycopg caches its parsing of queries up to 4096 bytes only.
+REDEEM_SQL = re.sub(r"\s*([(),=<>+*|-])\s*", r"\1", re.sub(r"\s+", " ", REDEEM_SQL)).strip()
