@@ -13,8 +13,8 @@ def test_second_admin_approves_a_rotation_the_requester_cannot(login, portal, wo
     work = portal(f"/admin/incidents/incident/{incident.pk}/work/")
 
     requester = login("ada-admin")
-    # The incident page has no link to the rotation form yet: the form's own URL.
-    requester.goto(portal(f"/admin/incidents/rotationrun/start/{incident.pk}/"))
+    requester.goto(work)
+    requester.click("#step-update_envs a:has-text('Prepare the key rotation')")
     requester.select_option("select[name=project]", label=str(world["project"]))
     requester.fill("input[name=leaked_key]", world["leaked"]["api_key"])
     requester.fill("input[name=leaked_key_id]", world["leaked"]["id"])
