@@ -5,15 +5,18 @@ import io
 from dataclasses import dataclass
 
 from integrations.clients.edge_functions import VoucherPngClient
+from integrations.degraded import degraded_override
 from integrations.errors import IntegrationError, NotConfigured, Timeout
 
 
 @dataclass
 class Preview:
     png: bytes | None = None
-    error: str = ""  # "not_configured" | "timeout" | "upstream_error" (runbooks.md)
+    # "not_configured" | "timeout" | "upstream_error" (runbooks.md) | "degraded" (forced)
+    error: str = ""
     status: int | None = None
     code: str = ""  # the provider's code for an upstream error
+    reason: str = ""  # why degraded mode is forced, e.g. "incident #12 is open"
 
     @property
     def png_data_uri(self) -> str:
@@ -21,6 +24,9 @@ class Preview:
 
 
 def voucher_preview(*, code: str) -> Preview:
+    forced = degraded_override("voucher_png")
+    if forced:
+        return Preview(error="degraded", reason=forced)
     try:
         return Preview(png=VoucherPngClient().render(code=code))
     except NotConfigured:
