@@ -25,10 +25,10 @@ def test_preview_shows_the_png_then_timeout_and_code_view(login, portal, shot):
     assert png.evaluate("img => img.complete && img.naturalWidth > 0")
     assert dialog.locator(".preview-error").count() == 0
     shot(page, "png")
-    # Escape, not the dialog's Close button: that button sits in a <form method=dialog> nested
-    # inside the admin's change form, which the HTML parser drops (reported to integrations).
-    page.keyboard.press("Escape")
+    page.evaluate("window.stillThisPage = true")  # any navigation (a submit) would drop it
+    dialog.locator("button.voucher-preview-close").click()
     dialog.wait_for(state="hidden")
+    assert page.evaluate("window.stillThisPage === true")  # Close closed; it submitted nothing
 
     portal.sim.set_fault("voucher_png", hang=True, hang_seconds=30)
     dialog, result = _open_preview(page)
@@ -38,3 +38,5 @@ def test_preview_shows_the_png_then_timeout_and_code_view(login, portal, shot):
     assert dialog.locator(".voucher-qr svg").is_visible()
     assert dialog.locator("img.voucher-png").count() == 0
     shot(page, "timeout-code-view")
+    page.keyboard.press("Escape")  # the dialog's own keyboard close
+    dialog.wait_for(state="hidden")
