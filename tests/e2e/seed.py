@@ -155,3 +155,14 @@ def leak_incident(*, dedup_key: str):
         title="Service-role key pasted in a public gist",
     )
     return incident
+
+
+def incidents_resolve(*, runbook_key: str) -> None:
+    """Resolve the open incidents of a runbook, as an admin would once the cause is fixed
+    (a detector may have opened one while an earlier flow had an integration red)."""
+    from incidents.models import OPEN_STATUSES, Incident
+    from incidents.services import incident_status_set
+
+    admin = person("ada-admin")
+    for incident in Incident.objects.filter(runbook_key=runbook_key, status__in=OPEN_STATUSES):
+        incident_status_set(incident=incident, status="resolved", actor=admin)

@@ -1,6 +1,7 @@
 """Voucher preview from the voucher page: the EF's PNG when it is healthy; when it hangs,
 the runbook's `timeout` and the code view (code + QR) instead, within the client timeout."""
 
+from tests.e2e import seed
 from vouchers.models import Voucher
 
 
@@ -16,6 +17,10 @@ def _open_preview(page):
 def test_preview_shows_the_png_then_timeout_and_code_view(login, portal, shot):
     voucher = Voucher.objects.order_by("id").first()
     page = login("sam-support")
+    # Healthy first: a fresh probe (so no detector sees an earlier flow's red), and no open
+    # Voucher Preview incident (while one is open, previews stay in code view on purpose).
+    assert page.request.get(portal("/api/integrations/status?force=true")).ok
+    seed.incidents_resolve(runbook_key="voucher_preview")
     page.goto(portal(f"/admin/vouchers/voucher/{voucher.pk}/change/"))
 
     dialog, result = _open_preview(page)
