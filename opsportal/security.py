@@ -33,13 +33,17 @@ def audit_login_failed(sender, credentials: dict, request=None, **kwargs: Any) -
         action="auth.login_failed",
         target_type="auth.user",
         target_repr=username,
-        data={"username": username, "ip": _ip(request),
-              "locked_out": bool(getattr(request, "axes_locked_out", False))},
+        data={
+            "username": username,
+            "ip": _ip(request),
+            "locked_out": bool(getattr(request, "axes_locked_out", False)),
+        },
     )
 
 
-def audit_locked_out(sender, request=None, username: str = "", ip_address: str = "",
-                     **kwargs: Any) -> None:
+def audit_locked_out(
+    sender, request=None, username: str = "", ip_address: str = "", **kwargs: Any
+) -> None:
     """axes' user_locked_out: the failure limit was reached."""
     username = str(username or "")[:MAX_USERNAME]
     audit.record(

@@ -19,8 +19,11 @@ class SupabaseAdminProbe(HttpClient):
     service = "supabase_auth"
 
     def __init__(self, *, project_ref: str, **timeouts: float | None):
-        super().__init__(base_url=project_url(project_ref), missing=[] if project_ref else
-                         ["project_ref"], **timeouts)
+        super().__init__(
+            base_url=project_url(project_ref),
+            missing=[] if project_ref else ["project_ref"],
+            **timeouts,
+        )
 
     def key_accepted(self, key: str) -> bool:
         """True when the project accepts `key` for admin calls, False on 401/403; other
@@ -29,7 +32,11 @@ class SupabaseAdminProbe(HttpClient):
         if key.startswith("eyJ"):
             headers["Authorization"] = f"Bearer {key}"
         response = self.request(
-            "GET", "/auth/v1/admin/users", params={"page": "1", "per_page": "1"},
-            headers=headers, ok=(200, 401, 403), retries=0,
+            "GET",
+            "/auth/v1/admin/users",
+            params={"page": "1", "per_page": "1"},
+            headers=headers,
+            ok=(200, 401, 403),
+            retries=0,
         )
         return response.status_code == 200

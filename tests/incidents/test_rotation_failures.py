@@ -125,9 +125,13 @@ def test_a_run_whose_worker_died_is_resumable_once_stale_and_not_before(
 
     from incidents.rotation.services import rotation_prepare, rotation_request
 
-    run = rotation_prepare(incident=leak_incident, project=world.project,
-                           leaked_key=world.leaked, leaked_key_id=world.leaked_id,
-                           actor=admin_user)
+    run = rotation_prepare(
+        incident=leak_incident,
+        project=world.project,
+        leaked_key=world.leaked,
+        leaked_key_id=world.leaked_id,
+        actor=admin_user,
+    )
     # A worker claimed it and was killed (django-q2 timeout, OOM) right after step 2.
     RotationRun.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
     with pytest.raises(ValidationError, match="running"):

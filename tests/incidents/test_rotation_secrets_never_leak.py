@@ -29,8 +29,15 @@ def _everything_in_the_database() -> str:
 
 
 def test_a_planted_key_appears_nowhere(
-    world, leak_incident, admin_user, second_admin, client, caplog, capsys,
-    django_capture_on_commit_callbacks, monkeypatch,
+    world,
+    leak_incident,
+    admin_user,
+    second_admin,
+    client,
+    caplog,
+    capsys,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     caplog.set_level(logging.DEBUG)
     secrets = [world.leaked, world.new, world.leaked[-16:], world.new[-16:]]
@@ -38,12 +45,16 @@ def test_a_planted_key_appears_nowhere(
     client.force_login(admin_user)
     start = reverse("admin:incidents_rotationrun_start", args=[leak_incident.pk])
     # A refused form first: the page must not echo the key back.
-    refused = client.post(start, {"project": world.project.pk, "leaked_key": world.leaked,
-                                  "leaked_key_id": "not valid!"})
+    refused = client.post(
+        start,
+        {"project": world.project.pk, "leaked_key": world.leaked, "leaked_key_id": "not valid!"},
+    )
     assert refused.status_code == 200
     pages.append(refused.content.decode())
-    response = client.post(start, {"project": world.project.pk, "leaked_key": world.leaked,
-                                   "leaked_key_id": world.leaked_id})
+    response = client.post(
+        start,
+        {"project": world.project.pk, "leaked_key": world.leaked, "leaked_key_id": world.leaked_id},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     run = RotationRun.objects.get()
     approval = Approval.objects.get()

@@ -14,8 +14,9 @@ LOGIN = reverse("admin:login")
 
 
 def _try(client, username, password, ip="10.0.0.7"):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"},
-                       REMOTE_ADDR=ip)
+    return client.post(
+        LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip
+    )
 
 
 def test_a_failed_login_is_audited_without_the_password(admin_user, client):
@@ -33,7 +34,9 @@ def test_the_limit_locks_that_username_from_that_address(admin_user, client, set
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
     assert AuditEntry.objects.filter(action="auth.locked_out", data__username="ada-admin").exists()
-    assert AuditEntry.objects.filter(action="auth.login_failed").count() >= settings.AXES_FAILURE_LIMIT
+    assert (
+        AuditEntry.objects.filter(action="auth.login_failed").count() >= settings.AXES_FAILURE_LIMIT
+    )
     # The same admin, from another address, still gets in: nobody locks admins out remotely.
     elsewhere = _try(Client(), "ada-admin", PASSWORD, ip="10.9.9.9")
     assert elsewhere.status_code == 302

@@ -33,15 +33,19 @@ PUBLIC = {"", "healthz", "admin:login", "admin:logout", "api-schema"}
 # Tables that may be written when someone merely calls a URL (their session, the audit
 # of a refusal, login bookkeeping, cached probe results).
 BOOKKEEPING_SQL = re.compile(
-    r'"(django_session|audit_auditentry|axes_\w+|integrations_proberesult|django_cache\w*)"')
+    r'"(django_session|audit_auditentry|axes_\w+|integrations_proberesult|django_cache\w*)"'
+)
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # Empty POSTs go everywhere for the roles that are refused most; for ops and admin an empty
 # POST would run real operations, so their POST side is covered by the action matrix below
 # and each app's own tests.
 POST_ROLES = {"anonymous", "support", "auditor"}
 SAMPLE_VALUES = {"op": "void", "action": "stop", "fmt": "csv", "step_key": "update_envs"}
-KWARG_MODELS = {"run_id": "incidents.steprun", "entry_id": "audit.auditentry",
-                "content_type_id": "contenttypes.contenttype"}
+KWARG_MODELS = {
+    "run_id": "incidents.steprun",
+    "entry_id": "audit.auditentry",
+    "content_type_id": "contenttypes.contenttype",
+}
 ADMIN_MODEL_VIEW = re.compile(r"^admin:(\w+?)_(\w+)_(changelist|add|change|delete|history)$")
 
 
@@ -120,16 +124,30 @@ def world(make_staff, station_with_token, voucher_factory, admin_user):
     voucher = voucher_factory()
     campaign = Campaign.objects.create(name="matrix", template="t")
     Target.objects.create(campaign=campaign, phone="+250788000001")
-    incident, _ = incident_open(runbook_key="credential_leak", actor=admin_user,
-                                impacted=[Impacted("vouchers.voucher", voucher.pk)])
+    incident, _ = incident_open(
+        runbook_key="credential_leak",
+        actor=admin_user,
+        impacted=[Impacted("vouchers.voucher", voucher.pk)],
+    )
     project = SupabaseProject.objects.create(
-        environment="staging", project_ref="stgref", primary_owner="Owner",
-        service_role_secret_id="stg/easymo/supabase/service-role")
-    rotation_prepare(incident=incident, project=project, leaked_key="sb_secret_matrix0123456789",
-                     leaked_key_id="key-1", actor=admin_user)
-    step_run_request(step=incident.steps.get(key="update_envs"), actor=admin_user,
-                     params={"rotation_id": 1, "project": "staging",
-                             "leaked_key_fingerprint": "x"}, dry_run=False)
+        environment="staging",
+        project_ref="stgref",
+        primary_owner="Owner",
+        service_role_secret_id="stg/easymo/supabase/service-role",
+    )
+    rotation_prepare(
+        incident=incident,
+        project=project,
+        leaked_key="sb_secret_matrix0123456789",
+        leaked_key_id="key-1",
+        actor=admin_user,
+    )
+    step_run_request(
+        step=incident.steps.get(key="update_envs"),
+        actor=admin_user,
+        params={"rotation_id": 1, "project": "staging", "leaked_key_fingerprint": "x"},
+        dry_run=False,
+    )
     api_token_create(user=admin_user, name="matrix")
     return {"personas": personas, "incident": incident}
 
@@ -147,9 +165,14 @@ def _admin_oracle(name: str, user, request_factory) -> int | None:
     m = ADMIN_MODEL_VIEW.match(name)
     if not m or user is None:
         return None
-    model = next((x for x in admin.site._registry
-                  if f"{x._meta.app_label}_{x._meta.model_name}" == f"{m.group(1)}_{m.group(2)}"),
-                 None)
+    model = next(
+        (
+            x
+            for x in admin.site._registry
+            if f"{x._meta.app_label}_{x._meta.model_name}" == f"{m.group(1)}_{m.group(2)}"
+        ),
+        None,
+    )
     if model is None:
         return None
     model_admin = admin.site._registry[model]
@@ -190,7 +213,8 @@ def test_every_url_for_every_role(role, world):
             if role == "anonymous" and name not in PUBLIC:
                 location = response.get("Location", "")
                 refused = status in (401, 403, 404, 405) or (
-                    status in (301, 302) and "/login/" in location)
+                    status in (301, 302) and "/login/" in location
+                )
                 if not refused:
                     problems.append(f"{where}: anonymous got {status} {location}")
             expected = _admin_oracle(name, user, factory) if method == "get" else None
@@ -204,8 +228,11 @@ def test_every_url_for_every_role(role, world):
             if expected == 200 and (status in (401, 403, 404) or to_login):
                 problems.append(f"{where}: {status}, expected to be let in")
             if role == "auditor":
-                writes = [q["sql"][:120] for q in queries.captured_queries
-                          if WRITE.match(q["sql"]) and not BOOKKEEPING_SQL.search(q["sql"])]
+                writes = [
+                    q["sql"][:120]
+                    for q in queries.captured_queries
+                    if WRITE.match(q["sql"]) and not BOOKKEEPING_SQL.search(q["sql"])
+                ]
                 if writes:
                     problems.append(f"{where}: the auditor wrote {writes}")
     assert not problems, "\n".join(problems)
@@ -227,8 +254,10 @@ def test_every_admin_action_for_every_role(role, world, monkeypatch):
 
     def spying_get_actions(self, request):
         actions = original(self, request)
-        return {key: (_spy(func, key, called), name, desc)
-                for key, (func, name, desc) in actions.items()}
+        return {
+            key: (_spy(func, key, called), name, desc)
+            for key, (func, name, desc) in actions.items()
+        }
 
     monkeypatch.setattr(ModelAdmin, "get_actions", spying_get_actions)
     factory = RequestFactory()
@@ -243,10 +272,12 @@ def test_every_admin_action_for_every_role(role, world, monkeypatch):
             request = factory.get(url)
             request.user = user
             may = action in original(model_admin, request) and (
-                model_admin.has_view_or_change_permission(request))
+                model_admin.has_view_or_change_permission(request)
+            )
         called.clear()
-        response = _client(user).post(url, {
-            "action": action, "_selected_action": [obj.pk if obj else 999999], "index": 0})
+        response = _client(user).post(
+            url, {"action": action, "_selected_action": [obj.pk if obj else 999999], "index": 0}
+        )
         where = f"{role} action {label}.{action}"
         if response.status_code >= 500:
             problems.append(f"{where}: {response.status_code}")
@@ -269,7 +300,12 @@ def _spy(func, key, called):
 def test_the_matrix_sees_the_sensitive_urls():
     """Guards the walker itself: if these vanish from the walk, the matrix is blind."""
     names = {name for _, name in ROUTES}
-    for expected in ["admin:incidents_rotationrun_start", "admin:incidents_supabaseproject_add",
-                     "admin:incidents_incident_act", "api-approval-decide", "admin:login"]:
+    for expected in [
+        "admin:incidents_rotationrun_start",
+        "admin:incidents_supabaseproject_add",
+        "admin:incidents_incident_act",
+        "api-approval-decide",
+        "admin:login",
+    ]:
         assert expected in names
     assert len(_admin_actions()) >= 3
