@@ -26,16 +26,56 @@ CONTROL = "campaigns.control_campaign"
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "state", "template", "throttle_per_minute", "time_zone", "last_progress_at"]
+    list_display = [
+        "name",
+        "state",
+        "template",
+        "throttle_per_minute",
+        "time_zone",
+        "last_progress_at",
+    ]
     list_filter = ["state"]
     search_fields = ["name", "template"]
-    readonly_fields = ["state", "created_at", "updated_at", "started_at", "completed_at",
-                       "last_progress_at", "backoff_until", "next_send_at"]
+    readonly_fields = [
+        "state",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+        "last_progress_at",
+        "backoff_until",
+        "next_send_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["name", "state", "template", "template_language", "template_variables"]}),
-        ("Pace", {"fields": ["throttle_per_minute", "quiet_hours_start", "quiet_hours_end", "time_zone"]}),
-        ("Timeline", {"fields": ["created_at", "updated_at", "started_at", "completed_at",
-                                 "last_progress_at", "backoff_until", "next_send_at"]}),
+        (
+            None,
+            {"fields": ["name", "state", "template", "template_language", "template_variables"]},
+        ),
+        (
+            "Pace",
+            {
+                "fields": [
+                    "throttle_per_minute",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "time_zone",
+                ]
+            },
+        ),
+        (
+            "Timeline",
+            {
+                "fields": [
+                    "created_at",
+                    "updated_at",
+                    "started_at",
+                    "completed_at",
+                    "last_progress_at",
+                    "backoff_until",
+                    "next_send_at",
+                ]
+            },
+        ),
     ]
     actions = ["start_campaigns", "stop_campaigns", "replay_campaigns"]
     change_form_template = "admin/campaigns/campaign/change_form.html"
@@ -55,8 +95,9 @@ class CampaignAdmin(admin.ModelAdmin):
                 service(campaign_id=campaign.pk, actor=request.user)
                 self.message_user(request, f"{campaign}: {verb}.", messages.SUCCESS)
             except CampaignError as exc:
-                self.message_user(request, f"{campaign}: {exc.code} {exc.detail}".strip(),
-                                  messages.ERROR)
+                self.message_user(
+                    request, f"{campaign}: {exc.code} {exc.detail}".strip(), messages.ERROR
+                )
 
     @admin.action(description="Start", permissions=["control"])
     def start_campaigns(self, request, queryset):
@@ -75,12 +116,21 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<int:campaign_id>/control/<str:action>/", wrap(self.control_view),
-                 name="campaigns_campaign_control"),
-            path("<int:campaign_id>/upload/", wrap(self.upload_view),
-                 name="campaigns_campaign_upload"),
-            path("<int:campaign_id>/send-test/", wrap(self.send_test_view),
-                 name="campaigns_campaign_send_test"),
+            path(
+                "<int:campaign_id>/control/<str:action>/",
+                wrap(self.control_view),
+                name="campaigns_campaign_control",
+            ),
+            path(
+                "<int:campaign_id>/upload/",
+                wrap(self.upload_view),
+                name="campaigns_campaign_upload",
+            ),
+            path(
+                "<int:campaign_id>/send-test/",
+                wrap(self.send_test_view),
+                name="campaigns_campaign_send_test",
+            ),
             path("notifications/", wrap(notifications_view), name="campaigns_notifications"),
         ] + super().get_urls()
 
@@ -99,13 +149,20 @@ class CampaignAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(_change_url(campaign_id))
         if not self.has_control_permission(request):
             raise PermissionDenied
-        service = {"start": services.campaign_start, "stop": services.campaign_stop,
-                   "replay": services.campaign_replay}.get(action)
+        service = {
+            "start": services.campaign_start,
+            "stop": services.campaign_stop,
+            "replay": services.campaign_replay,
+        }.get(action)
         if service is None:
             raise PermissionDenied
         queryset = Campaign.objects.filter(pk=campaign_id)
-        self._run(request, queryset, service, {"start": "started", "stop": "stopped",
-                                              "replay": "replayed"}[action])
+        self._run(
+            request,
+            queryset,
+            service,
+            {"start": "started", "stop": "stopped", "replay": "replayed"}[action],
+        )
         return HttpResponseRedirect(_change_url(campaign_id))
 
     def upload_view(self, request, campaign_id: int):
@@ -114,7 +171,9 @@ class CampaignAdmin(admin.ModelAdmin):
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         context = {
             **self.admin_site.each_context(request),
-            "opts": self.model._meta, "original": campaign, "title": f"Upload targets: {campaign}",
+            "opts": self.model._meta,
+            "original": campaign,
+            "title": f"Upload targets: {campaign}",
             "region": request.POST.get("region") or settings.CAMPAIGN_DEFAULT_REGION,
         }
         if request.method == "POST":
@@ -124,20 +183,29 @@ class CampaignAdmin(admin.ModelAdmin):
                 messages.error(request, "Choose a CSV file.")
             else:
                 try:
-                    result = targets_import(campaign_id=campaign_id, data=upload.read(),
-                                            region=region, actor=request.user)
+                    result = targets_import(
+                        campaign_id=campaign_id,
+                        data=upload.read(),
+                        region=region,
+                        actor=request.user,
+                    )
                 except CampaignError as exc:
                     messages.error(request, f"{exc.code}: {exc.detail}")
                     return HttpResponseRedirect(_change_url(campaign_id))
                 if result.ok:
-                    messages.success(request, f"{result.created} targets added, "
-                                     f"{result.unchanged} already present.")
+                    messages.success(
+                        request,
+                        f"{result.created} targets added, {result.unchanged} already present.",
+                    )
                     return HttpResponseRedirect(_change_url(campaign_id))
                 report = base64.b64encode(result.report_csv().encode()).decode()
-                context.update({
-                    "errors": result.errors[:200], "error_count": len(result.errors),
-                    "report_href": f"data:text/csv;base64,{report}",
-                })
+                context.update(
+                    {
+                        "errors": result.errors[:200],
+                        "error_count": len(result.errors),
+                        "report_href": f"data:text/csv;base64,{report}",
+                    }
+                )
         return TemplateResponse(request, "admin/campaigns/campaign/upload.html", context)
 
     def send_test_view(self, request, campaign_id: int):
@@ -146,14 +214,16 @@ class CampaignAdmin(admin.ModelAdmin):
         if request.method == "POST":
             try:
                 message_id = services.campaign_send_test(
-                    campaign_id=campaign_id, phone=request.POST.get("phone", ""),
+                    campaign_id=campaign_id,
+                    phone=request.POST.get("phone", ""),
                     actor=request.user,
                 )
                 messages.success(request, f"Test message sent ({message_id}).")
             except CampaignError as exc:
                 # The runbook's toast: `send_failed` with the provider's error code.
-                messages.error(request, f"Test message failed — {exc.code}: {exc.detail}",
-                               extra_tags="toast")
+                messages.error(
+                    request, f"Test message failed — {exc.code}: {exc.detail}", extra_tags="toast"
+                )
         return HttpResponseRedirect(_change_url(campaign_id))
 
 
@@ -170,13 +240,28 @@ def _change_url(campaign_id: int) -> str:
 
 @admin.register(Target)
 class TargetAdmin(admin.ModelAdmin):
-    list_display = ["phone", "campaign", "status", "attempts", "next_attempt_at", "last_error_code", "updated_at"]
+    list_display = [
+        "phone",
+        "campaign",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error_code",
+        "updated_at",
+    ]
     list_filter = ["status"]
     search_fields = ["=phone", "=provider_message_id"]
     list_select_related = ["campaign"]
     show_full_result_count = False
     raw_id_fields = ["campaign"]
-    readonly_fields = ["status", "attempts", "next_attempt_at", "provider_message_id", "last_error_code", "updated_at"]
+    readonly_fields = [
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "provider_message_id",
+        "last_error_code",
+        "updated_at",
+    ]
 
     def has_change_permission(self, request, obj=None):
         return False  # the dispatcher owns a target's state
@@ -192,4 +277,3 @@ class SendResultAdmin(HistoryAdmin):
     search_fields = ["=phone", "=error_code", "=message_id"]
     list_select_related = ["campaign"]
     raw_id_fields = ["campaign", "target"]
-

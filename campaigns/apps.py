@@ -10,6 +10,9 @@ class CampaignsConfig(AppConfig):
         from integrations.probes import register_probe
 
         register_probe(
-            "campaign_dispatcher", probe_campaign_dispatcher, label="Campaign dispatcher",
-            local=True, extra_keys=("queue_length",),
+            "campaign_dispatcher",
+            probe_campaign_dispatcher,
+            label="Campaign dispatcher",
+            local=True,
+            extra_keys=("queue_length",),
         )

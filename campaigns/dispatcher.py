@@ -147,11 +147,13 @@ class SliceRunner:
                 continue
             # Send until the slice ends or the next quiet window begins.
             quiet_start = quiet_next_start(
-                now=now, start=campaign.quiet_hours_start, end=campaign.quiet_hours_end,
+                now=now,
+                start=campaign.quiet_hours_start,
+                end=campaign.quiet_hours_end,
                 tz=campaign.time_zone,
             )
-            deadline = slice_end if quiet_start is None else min(
-                slice_end, self._mono_at(quiet_start)
+            deadline = (
+                slice_end if quiet_start is None else min(slice_end, self._mono_at(quiet_start))
             )
             if campaign.backoff_until and campaign.backoff_until > now:
                 pacer.pause_until(self._mono_at(campaign.backoff_until))
@@ -171,7 +173,9 @@ class SliceRunner:
         """When sending may happen next: None = now, or the later of quiet end/backoff/due."""
         waits = []
         quiet_end = quiet_window_end(
-            now=now, start=campaign.quiet_hours_start, end=campaign.quiet_hours_end,
+            now=now,
+            start=campaign.quiet_hours_start,
+            end=campaign.quiet_hours_end,
             tz=campaign.time_zone,
         )
         if quiet_end:
@@ -181,9 +185,10 @@ class SliceRunner:
         if waits:
             return max(waits)
         pending = Target.objects.filter(campaign_id=self.campaign_id, status=Target.Status.PENDING)
-        if pending.filter(next_attempt_at__isnull=True).exists() or pending.filter(
-            next_attempt_at__lte=now
-        ).exists():
+        if (
+            pending.filter(next_attempt_at__isnull=True).exists()
+            or pending.filter(next_attempt_at__lte=now).exists()
+        ):
             return None
         first = (
             pending.filter(next_attempt_at__isnull=False)
@@ -242,8 +247,10 @@ class SliceRunner:
             ).update(state=Campaign.State.COMPLETED, completed_at=now, next_send_at=None)
             if done:
                 audit.record(
-                    action="campaign.completed", target_type="campaigns.campaign",
-                    target_id=self.campaign_id, target_repr=f"campaign {self.campaign_id}",
+                    action="campaign.completed",
+                    target_type="campaigns.campaign",
+                    target_id=self.campaign_id,
+                    target_repr=f"campaign {self.campaign_id}",
                 )
 
     # --- sending ---------------------------------------------------------------------
@@ -257,7 +264,9 @@ class SliceRunner:
         batch = max(1, min(50, math.ceil(per_second * 1.5 / lanes)))
         threads = [
             threading.Thread(
-                target=self._lane, args=(campaign, pacer, deadline, batch), daemon=True,
+                target=self._lane,
+                args=(campaign, pacer, deadline, batch),
+                daemon=True,
                 name=f"campaign-{campaign.pk}-lane-{i}",
             )
             for i in range(lanes)
@@ -339,7 +348,8 @@ class SliceRunner:
             variables = json.loads(variables)
         try:
             message_id = sender.send(
-                to=phone, template=campaign.template,
+                to=phone,
+                template=campaign.template,
                 variables={**campaign.template_variables, **(variables or {})},
                 idempotency_key=idempotency_key(campaign_id=campaign.pk, target_id=target_id),
                 language=campaign.template_language,
@@ -369,9 +379,12 @@ class SliceRunner:
             wait = outcome.campaign_backoff
             level = None
         else:
-            level = Campaign.objects.filter(pk=campaign.pk).values_list(
-                "backoff_level", flat=True
-            ).first() or 0
+            level = (
+                Campaign.objects.filter(pk=campaign.pk)
+                .values_list("backoff_level", flat=True)
+                .first()
+                or 0
+            )
             wait = min(
                 settings.CAMPAIGN_BACKOFF_MAX_SECONDS,
                 settings.CAMPAIGN_BACKOFF_BASE_SECONDS * (2**level),

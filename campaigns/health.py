@@ -64,12 +64,19 @@ def dispatcher_health(*, now: dt.datetime | None = None) -> dict:
         )
         idle = (now - since).total_seconds()
         if idle > worst:
-            worst, worst_detail = idle, f"{c['name']} (#{c['pk']}) has not advanced for {idle:.0f} s"
+            worst, worst_detail = (
+                idle,
+                f"{c['name']} (#{c['pk']}) has not advanced for {idle:.0f} s",
+            )
     extra = {"queue_length": queue_length, "running": len(running)}
     if not fresh:
         age = "never" if newest_beat is None else f"{(now - newest_beat).total_seconds():.0f} s ago"
-        return {"state": "red", "reason": "stalled",
-                "detail": f"no fresh worker heartbeat (last: {age})", **extra}
+        return {
+            "state": "red",
+            "reason": "stalled",
+            "detail": f"no fresh worker heartbeat (last: {age})",
+            **extra,
+        }
     if worst > settings.CAMPAIGN_STALL_RED_SECONDS:
         return {"state": "red", "reason": "stalled", "detail": worst_detail, **extra}
     if worst > settings.CAMPAIGN_STALL_AMBER_SECONDS:
@@ -84,7 +91,9 @@ def probe_campaign_dispatcher():
 
     health = dispatcher_health()
     return ProbeOutcome(
-        health["state"], health["reason"], health["detail"],
+        health["state"],
+        health["reason"],
+        health["detail"],
         extra={"queue_length": health["queue_length"]},
     )
 

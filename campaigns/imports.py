@@ -115,8 +115,14 @@ def targets_import(*, campaign_id: int, data: bytes, region: str, actor) -> Impo
         created = Target.objects.filter(campaign_id=campaign_id).count() - before
         result = ImportResult(created=created, unchanged=len(targets) - created)
         audit.record(
-            action="campaign.targets_imported", actor=actor, target=campaign,
-            data={"rows": len(targets), "created": result.created,
-                  "unchanged": result.unchanged, "region": region},
+            action="campaign.targets_imported",
+            actor=actor,
+            target=campaign,
+            data={
+                "rows": len(targets),
+                "created": result.created,
+                "unchanged": result.unchanged,
+                "region": region,
+            },
         )
     return result

@@ -26,7 +26,9 @@ class Campaign(models.Model):
     template_language = models.CharField(max_length=16, default="en")
     template_variables = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
-    throttle_per_minute = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
+    throttle_per_minute = models.PositiveIntegerField(
+        default=600, validators=[MinValueValidator(1)]
+    )
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])

@@ -24,7 +24,10 @@ def notifications_view(request):
     error_code = (request.GET.get("error_code") or "").strip()[:64]
     before = _int(request.GET.get("before"))
     results = selectors.send_results_recent(
-        campaign_id=campaign_id, outcome=outcome, error_code=error_code, before_id=before,
+        campaign_id=campaign_id,
+        outcome=outcome,
+        error_code=error_code,
+        before_id=before,
         limit=PAGE,
     )
     query = request.GET.copy()

@@ -45,11 +45,15 @@ def error_code_of(exc: IntegrationError) -> str:
     return str(exc.status) if exc.status else type(exc).__name__.lower()
 
 
-def outcome_for_success(
-    *, target_id: int, phone: str, attempts: int, message_id: str
-) -> Outcome:
+def outcome_for_success(*, target_id: int, phone: str, attempts: int, message_id: str) -> Outcome:
     return Outcome(
-        target_id, phone, Target.Status.SENT, attempts + 1, None, message_id, "",
+        target_id,
+        phone,
+        Target.Status.SENT,
+        attempts + 1,
+        None,
+        message_id,
+        "",
         SendResult.Outcome.SENT,
     )
 
@@ -62,17 +66,32 @@ def outcome_for_error(
     if isinstance(exc, RateLimited) and code in RECIPIENT_THROTTLE_CODES:
         wait = max(exc.retry_after or 0.0, RECIPIENT_RETRY_SECONDS)
         return Outcome(
-            target_id, phone, pending, attempts, now + dt.timedelta(seconds=wait), "", code,
+            target_id,
+            phone,
+            pending,
+            attempts,
+            now + dt.timedelta(seconds=wait),
+            "",
+            code,
             SendResult.Outcome.RESCHEDULED,
         )
-    if isinstance(exc, RateLimited) or isinstance(exc, NotConfigured) or (
-        isinstance(exc, Rejected) and exc.status in CAMPAIGN_WIDE_STATUSES
+    if (
+        isinstance(exc, RateLimited)
+        or isinstance(exc, NotConfigured)
+        or (isinstance(exc, Rejected) and exc.status in CAMPAIGN_WIDE_STATUSES)
     ):
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
         # next_attempt_at is filled in by the caller once the campaign backoff is known.
         return Outcome(
-            target_id, phone, pending, attempts, None, "", code,
-            SendResult.Outcome.RESCHEDULED, campaign_backoff=retry_after or 0.0,
+            target_id,
+            phone,
+            pending,
+            attempts,
+            None,
+            "",
+            code,
+            SendResult.Outcome.RESCHEDULED,
+            campaign_backoff=retry_after or 0.0,
             retry_after_known=retry_after is not None,
         )
     if isinstance(exc, Rejected):
@@ -83,12 +102,24 @@ def outcome_for_error(
     attempts += 1
     if attempts >= settings.CAMPAIGN_MAX_ATTEMPTS:
         return Outcome(
-            target_id, phone, Target.Status.FAILED, attempts, None, "", code,
+            target_id,
+            phone,
+            Target.Status.FAILED,
+            attempts,
+            None,
+            "",
+            code,
             SendResult.Outcome.FAILED,
         )
     wait = settings.CAMPAIGN_RETRY_BASE_SECONDS * (2 ** (attempts - 1))
     return Outcome(
-        target_id, phone, pending, attempts, now + dt.timedelta(seconds=wait), "", code,
+        target_id,
+        phone,
+        pending,
+        attempts,
+        now + dt.timedelta(seconds=wait),
+        "",
+        code,
         SendResult.Outcome.RETRY,
     )
 
@@ -114,23 +145,39 @@ def outcomes_write(*, campaign_id: int, outcomes: list[Outcome], now: dt.datetim
                     AS v(id, status, attempts, next_attempt_at, message_id, error_code)
                  WHERE t.id = v.id
                 """,
-                [now, [o.target_id for o in outcomes], [o.status for o in outcomes],
-                 [o.attempts for o in outcomes], [o.next_attempt_at for o in outcomes],
-                 [o.message_id for o in outcomes], [o.error_code for o in outcomes]],
+                [
+                    now,
+                    [o.target_id for o in outcomes],
+                    [o.status for o in outcomes],
+                    [o.attempts for o in outcomes],
+                    [o.next_attempt_at for o in outcomes],
+                    [o.message_id for o in outcomes],
+                    [o.error_code for o in outcomes],
+                ],
             )
     else:
         targets = [
             Target(
-                id=o.target_id, status=o.status, attempts=o.attempts,
-                next_attempt_at=o.next_attempt_at, provider_message_id=o.message_id,
-                last_error_code=o.error_code, updated_at=now,
+                id=o.target_id,
+                status=o.status,
+                attempts=o.attempts,
+                next_attempt_at=o.next_attempt_at,
+                provider_message_id=o.message_id,
+                last_error_code=o.error_code,
+                updated_at=now,
             )
             for o in outcomes
         ]
         Target.objects.bulk_update(
             targets,
-            ["status", "attempts", "next_attempt_at", "provider_message_id",
-             "last_error_code", "updated_at"],
+            [
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "provider_message_id",
+                "last_error_code",
+                "updated_at",
+            ],
         )
     _results_insert(campaign_id=campaign_id, outcomes=outcomes, now=now)
 
@@ -138,11 +185,20 @@ def outcomes_write(*, campaign_id: int, outcomes: list[Outcome], now: dt.datetim
 def _results_insert(*, campaign_id: int, outcomes: list[Outcome], now: dt.datetime) -> None:
     # One INSERT without model instances: this runs for every message sent.
     if connection.vendor != "postgresql":
-        SendResult.objects.bulk_create([
-            SendResult(at=now, campaign_id=campaign_id, target_id=o.target_id, phone=o.phone,
-                       outcome=o.result, error_code=o.error_code, message_id=o.message_id)
-            for o in outcomes
-        ])
+        SendResult.objects.bulk_create(
+            [
+                SendResult(
+                    at=now,
+                    campaign_id=campaign_id,
+                    target_id=o.target_id,
+                    phone=o.phone,
+                    outcome=o.result,
+                    error_code=o.error_code,
+                    message_id=o.message_id,
+                )
+                for o in outcomes
+            ]
+        )
         return
     table = SendResult._meta.db_table
     with connection.cursor() as cursor:
@@ -154,7 +210,13 @@ def _results_insert(*, campaign_id: int, outcomes: list[Outcome], now: dt.dateti
               FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])
                 AS v(target_id, phone, outcome, error_code, message_id)
             """,
-            [now, campaign_id, [o.target_id for o in outcomes], [o.phone for o in outcomes],
-             [o.result for o in outcomes], [o.error_code for o in outcomes],
-             [o.message_id for o in outcomes]],
+            [
+                now,
+                campaign_id,
+                [o.target_id for o in outcomes],
+                [o.phone for o in outcomes],
+                [o.result for o in outcomes],
+                [o.error_code for o in outcomes],
+                [o.message_id for o in outcomes],
+            ],
         )

@@ -12,8 +12,12 @@ from campaigns.models import Campaign, SendResult, Target
 
 # WhatsApp's default throughput per number (external-apis.md): above it the provider throttles.
 PROVIDER_DEFAULT_PER_MINUTE = 80 * 60
-FAILURE_OUTCOMES = (SendResult.Outcome.RETRY, SendResult.Outcome.FAILED, SendResult.Outcome.INVALID,
-                    SendResult.Outcome.RESCHEDULED)
+FAILURE_OUTCOMES = (
+    SendResult.Outcome.RETRY,
+    SendResult.Outcome.FAILED,
+    SendResult.Outcome.INVALID,
+    SendResult.Outcome.RESCHEDULED,
+)
 EXPORT_CHUNK = 2000
 
 
@@ -33,14 +37,19 @@ def campaign_status(*, campaign_id: int) -> dict:
     # One grouped count over the (campaign, status, …) index; bounded by this campaign's size.
     counts = {s: 0 for s in Target.Status.values}
     for row in (
-        Target.objects.filter(campaign_id=campaign_id).values("status").annotate(n=Count("id"))
+        Target.objects.filter(campaign_id=campaign_id)
+        .values("status")
+        .annotate(n=Count("id"))
         .order_by()
     ):
         counts[row["status"]] = row["n"]
     quiet = None
     if campaign.quiet_hours_start and campaign.quiet_hours_end:
-        quiet = {"start": _hhmm(campaign.quiet_hours_start), "end": _hhmm(campaign.quiet_hours_end),
-                 "tz": campaign.time_zone}
+        quiet = {
+            "start": _hhmm(campaign.quiet_hours_start),
+            "end": _hhmm(campaign.quiet_hours_end),
+            "tz": campaign.time_zone,
+        }
     next_send_at = campaign.next_send_at
     if campaign.state != Campaign.State.RUNNING:
         next_send_at = None
@@ -62,14 +71,24 @@ def campaigns_misconfigured() -> list[dict]:
     throttle settings"): one row per problem, over campaigns not yet completed."""
     problems = []
     for c in Campaign.objects.exclude(state=Campaign.State.COMPLETED).order_by("pk"):
+
         def add(field: str, problem: str, c=c) -> None:
-            problems.append({"campaign_id": c.pk, "name": c.name, "state": c.state,
-                             "field": field, "problem": problem})
+            problems.append(
+                {
+                    "campaign_id": c.pk,
+                    "name": c.name,
+                    "state": c.state,
+                    "field": field,
+                    "problem": problem,
+                }
+            )
 
         if c.throttle_per_minute > PROVIDER_DEFAULT_PER_MINUTE:
-            add("throttle_per_minute",
+            add(
+                "throttle_per_minute",
                 f"{c.throttle_per_minute}/min is above WhatsApp's default "
-                f"{PROVIDER_DEFAULT_PER_MINUTE}/min per number: expect 130429 throttling")
+                f"{PROVIDER_DEFAULT_PER_MINUTE}/min per number: expect 130429 throttling",
+            )
         if c.quiet_hours_start and c.quiet_hours_end:
             start = c.quiet_hours_start.hour * 60 + c.quiet_hours_start.minute
             end = c.quiet_hours_end.hour * 60 + c.quiet_hours_end.minute
@@ -78,10 +97,15 @@ def campaigns_misconfigured() -> list[dict]:
             else:
                 quiet_minutes = (end - start) % (24 * 60)
                 if quiet_minutes >= 20 * 60:
-                    add("quiet_hours", f"quiet for {quiet_minutes // 60} h a day: the campaign "
-                        "can only send a few hours (start and end swapped?)")
-        if c.state == Campaign.State.RUNNING and c.backoff_until and c.backoff_until > (
-            timezone.now() + dt.timedelta(hours=1)
+                    add(
+                        "quiet_hours",
+                        f"quiet for {quiet_minutes // 60} h a day: the campaign "
+                        "can only send a few hours (start and end swapped?)",
+                    )
+        if (
+            c.state == Campaign.State.RUNNING
+            and c.backoff_until
+            and c.backoff_until > (timezone.now() + dt.timedelta(hours=1))
         ):
             add("backoff_until", f"backing off until {_iso(c.backoff_until)}")
     return problems
@@ -97,8 +121,12 @@ def send_failure_rate(*, minutes: int) -> float:
 
 
 def send_results_recent(
-    *, campaign_id: int | None = None, outcome: str = "", error_code: str = "",
-    before_id: int | None = None, limit: int = 100,
+    *,
+    campaign_id: int | None = None,
+    outcome: str = "",
+    error_code: str = "",
+    before_id: int | None = None,
+    limit: int = 100,
 ) -> list[SendResult]:
     """Newest first, keyset-paginated by id (no COUNT over a table that grows without bound)."""
     qs = SendResult.objects.select_related("campaign").order_by("-id")
@@ -121,24 +149,35 @@ class _Echo:
 def targets_export_csv(*, campaign_id: int) -> Iterator[str]:
     """Failed and invalid targets as CSV lines, read in keyset chunks: constant memory."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(["phone", "status", "attempts", "last_error_code", "updated_at",
-                           "variables"])
+    yield writer.writerow(
+        ["phone", "status", "attempts", "last_error_code", "updated_at", "variables"]
+    )
     last_id = 0
     while True:
         chunk = list(
             Target.objects.filter(
-                campaign_id=campaign_id, id__gt=last_id,
+                campaign_id=campaign_id,
+                id__gt=last_id,
                 status__in=[Target.Status.FAILED, Target.Status.INVALID],
             )
             .order_by("id")
-            .values_list("id", "phone", "status", "attempts", "last_error_code", "updated_at",
-                         "variables")[:EXPORT_CHUNK]
+            .values_list(
+                "id", "phone", "status", "attempts", "last_error_code", "updated_at", "variables"
+            )[:EXPORT_CHUNK]
         )
         if not chunk:
             return
         for _pk, phone, status, attempts, code, updated_at, variables in chunk:
-            yield writer.writerow([_csv_safe(phone), status, attempts, _csv_safe(code),
-                                   _iso(updated_at), _csv_safe(_json(variables))])
+            yield writer.writerow(
+                [
+                    _csv_safe(phone),
+                    status,
+                    attempts,
+                    _csv_safe(code),
+                    _iso(updated_at),
+                    _csv_safe(_json(variables)),
+                ]
+            )
         last_id = chunk[-1][0]
 
 

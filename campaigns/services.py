@@ -79,8 +79,15 @@ def _start_locked(*, campaign_id: int, actor) -> Campaign:
     campaign.backoff_level = 0
     campaign.next_send_at = None
     campaign.save(
-        update_fields=["state", "started_at", "last_progress_at", "backoff_until",
-                       "backoff_level", "next_send_at", "updated_at"]
+        update_fields=[
+            "state",
+            "started_at",
+            "last_progress_at",
+            "backoff_until",
+            "backoff_level",
+            "next_send_at",
+            "updated_at",
+        ]
     )
     audit.record(action="campaign.start", actor=actor, target=campaign, data={"from": previous})
     campaign_enqueue_slice(campaign_id=campaign.pk)
@@ -128,9 +135,7 @@ def campaign_replay(*, campaign_id: int, actor) -> Campaign:
 
 def campaigns_pause_running(*, actor) -> list[int]:
     """Stop every running campaign (WhatsApp failures runbook); returns their ids."""
-    ids = list(
-        Campaign.objects.filter(state=Campaign.State.RUNNING).values_list("pk", flat=True)
-    )
+    ids = list(Campaign.objects.filter(state=Campaign.State.RUNNING).values_list("pk", flat=True))
     paused = []
     for campaign_id in ids:
         if campaign_stop(campaign_id=campaign_id, actor=actor).state == Campaign.State.PAUSED:
@@ -149,7 +154,9 @@ def campaign_reschedule_after(*, campaign_id: int, seconds: float, actor) -> Cam
     campaign.next_send_at = until
     campaign.save(update_fields=["backoff_until", "next_send_at", "updated_at"])
     audit.record(
-        action="campaign.reschedule", actor=actor, target=campaign,
+        action="campaign.reschedule",
+        actor=actor,
+        target=campaign,
         data={"seconds": float(seconds), "until": until.isoformat()},
     )
     return campaign
@@ -169,7 +176,9 @@ def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "")
     code, message_id = "", ""
     try:
         message_id = SendWhatsAppClient().send(
-            to=to, template=campaign.template, variables=campaign.template_variables,
+            to=to,
+            template=campaign.template,
+            variables=campaign.template_variables,
             idempotency_key=f"campaign-{campaign.pk}-test-{uuid.uuid4().hex}",
             language=campaign.template_language,
         )
@@ -177,12 +186,18 @@ def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "")
         code = error_code_of(exc)
     with transaction.atomic():
         SendResult.objects.create(
-            at=timezone.now(), campaign=campaign, phone=to, is_test=True,
+            at=timezone.now(),
+            campaign=campaign,
+            phone=to,
+            is_test=True,
             outcome=SendResult.Outcome.FAILED if code else SendResult.Outcome.SENT,
-            error_code=code, message_id=message_id,
+            error_code=code,
+            message_id=message_id,
         )
         audit.record(
-            action="campaign.send_test", actor=actor, target=campaign,
+            action="campaign.send_test",
+            actor=actor,
+            target=campaign,
             data={"to": to, "outcome": "failed" if code else "sent", "error_code": code},
         )
     if code:

@@ -13,7 +13,10 @@ def dispatch_slice(campaign_id: int) -> str:
     result = SliceRunner(campaign_id).run()
     logger.info(
         "campaign %s slice: %s (%s sent / %s attempted)",
-        campaign_id, result.reason, result.sent, result.attempted,
+        campaign_id,
+        result.reason,
+        result.sent,
+        result.attempted,
     )
     if result.continue_now:
         campaign_enqueue_slice(campaign_id=campaign_id)

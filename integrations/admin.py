@@ -22,8 +22,11 @@ class ProbeResultAdmin(HistoryAdmin):
 
     def get_urls(self):
         urls = [
-            path("probe-now/", self.admin_site.admin_view(self.probe_now_view),
-                 name="integrations_probe_now"),
+            path(
+                "probe-now/",
+                self.admin_site.admin_view(self.probe_now_view),
+                name="integrations_probe_now",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -51,9 +54,12 @@ class ProbeResultAdmin(HistoryAdmin):
             raise PermissionDenied
         payload = probes_run_by(actor=request.user)
         level = messages.SUCCESS if payload["overall"] == "green" else messages.WARNING
-        messages.add_message(request, level, f"Probed every integration: overall {payload['overall']}.")
+        messages.add_message(
+            request, level, f"Probed every integration: overall {payload['overall']}."
+        )
         target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            target, {request.get_host()}, require_https=request.is_secure()
+        ):
             target = reverse("admin:integrations_proberesult_changelist")
         return HttpResponseRedirect(target)

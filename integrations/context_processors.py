@@ -17,20 +17,20 @@ logger = logging.getLogger("integrations")
 RUNBOOK_COPY = {
     "voucher_png": "Voucher previews unavailable; fallback to code view.",
     "whatsapp": "WhatsApp sends are failing; keep campaigns paused and resume only once the "
-                "send function answers 202.",
+    "send function answers 202.",
     "campaign_dispatcher": "Campaign dispatcher is stalled or has no live worker; pause running "
-                           "campaigns, check the queue length, and replay (stop, then start) once "
-                           "the WhatsApp function is healthy.",
+    "campaigns, check the queue length, and replay (stop, then start) once "
+    "the WhatsApp function is healthy.",
     "pagerduty": "PagerDuty is unreachable; page the on-call engineer by phone and keep the "
-                 "incident timeline here.",
+    "incident timeline here.",
     "slack": "Slack is unreachable; post incident updates on the incident timeline and reach "
-             "#ops another way.",
+    "#ops another way.",
     "secrets_manager": "AWS Secrets Manager is unreachable; credential rotation cannot fetch "
-                       "replacement keys until it is back.",
+    "replacement keys until it is back.",
     "vercel": "Vercel API is unreachable; environment updates and redeploys must wait or be "
-              "done in the Vercel dashboard.",
+    "done in the Vercel dashboard.",
     "supabase_management": "Supabase Management API is unreachable; check Edge Function "
-                           "status in the Supabase dashboard.",
+    "status in the Supabase dashboard.",
 }
 
 

@@ -31,8 +31,16 @@ from integrations.errors import (
 
 GREEN, AMBER, RED = "green", "amber", "red"
 STATE_RANK = {GREEN: 0, AMBER: 1, RED: 2}
-REASONS = ("ok", "slow", "not_configured", "timeout", "unreachable", "http_error",
-           "rate_limited", "stalled")
+REASONS = (
+    "ok",
+    "slow",
+    "not_configured",
+    "timeout",
+    "unreachable",
+    "http_error",
+    "rate_limited",
+    "stalled",
+)
 
 
 @dataclass
@@ -57,13 +65,22 @@ class Probe:
 _registry: dict[str, Probe] = {}
 
 
-def register_probe(key: str, func: Callable[[], ProbeOutcome], *, label: str | None = None,
-                   local: bool = True, extra_keys: tuple[str, ...] = ()) -> None:
+def register_probe(
+    key: str,
+    func: Callable[[], ProbeOutcome],
+    *,
+    label: str | None = None,
+    local: bool = True,
+    extra_keys: tuple[str, ...] = (),
+) -> None:
     """Add or replace the probe for `key` (idempotent, safe to call from AppConfig.ready)."""
     existing = _registry.get(key)
     _registry[key] = Probe(
-        key=key, label=label or (existing.label if existing else key.replace("_", " ").title()),
-        func=func, local=local, extra_keys=extra_keys or (existing.extra_keys if existing else ()),
+        key=key,
+        label=label or (existing.label if existing else key.replace("_", " ").title()),
+        func=func,
+        local=local,
+        extra_keys=extra_keys or (existing.extra_keys if existing else ()),
     )
 
 
@@ -83,8 +100,9 @@ def outcome_from_error(exc: Exception, latency_ms: int | None = None) -> ProbeOu
         return ProbeOutcome(RED, "timeout", f"no answer within {probe_timeout():g} s", latency_ms)
     if isinstance(exc, RateLimited):
         wait = f", retry after {exc.retry_after:g} s" if exc.retry_after is not None else ""
-        return ProbeOutcome(AMBER, "rate_limited", f"rate limited (code {exc.code}){wait}",
-                            latency_ms)
+        return ProbeOutcome(
+            AMBER, "rate_limited", f"rate limited (code {exc.code}){wait}", latency_ms
+        )
     if isinstance(exc, Unavailable) and exc.status is None and not exc.code:
         return ProbeOutcome(RED, "unreachable", "connection failed", latency_ms)
     if isinstance(exc, Unavailable | Rejected):
@@ -121,8 +139,9 @@ def _timeouts() -> dict[str, float]:
 
 
 def probe_voucher_png() -> ProbeOutcome:
-    return timed(lambda: VoucherPngClient(**_timeouts()).render(code="PROBE-0000"),
-                 "rendered a PNG")
+    return timed(
+        lambda: VoucherPngClient(**_timeouts()).render(code="PROBE-0000"), "rendered a PNG"
+    )
 
 
 def probe_whatsapp() -> ProbeOutcome:
@@ -152,8 +171,11 @@ def probe_vercel() -> ProbeOutcome:
 
 
 def probe_pagerduty() -> ProbeOutcome:
-    if not settings.PAGERDUTY_API_KEY and settings.PAGERDUTY_ENABLED \
-            and settings.PAGERDUTY_ROUTING_KEY:
+    if (
+        not settings.PAGERDUTY_API_KEY
+        and settings.PAGERDUTY_ENABLED
+        and settings.PAGERDUTY_ROUTING_KEY
+    ):
         # Events v2 has no read-only endpoint; sending a test event would page someone.
         return ProbeOutcome(GREEN, "ok", "routing key configured (Events API is not probed)")
     return timed(lambda: PagerDutyRestClient(**_timeouts()).abilities(), "REST API reachable")
@@ -166,23 +188,31 @@ def probe_slack() -> ProbeOutcome:
 def probe_secrets_manager() -> ProbeOutcome:
     secret = settings.SECRETS_MANAGER_PROBE_SECRET
     # describe_secret reads metadata only: the probe never fetches a secret value.
-    return timed(lambda: SecretsManagerClient(**_timeouts()).describe(secret),
-                 f"{secret} readable")
+    return timed(lambda: SecretsManagerClient(**_timeouts()).describe(secret), f"{secret} readable")
 
 
 def probe_campaign_dispatcher_missing() -> ProbeOutcome:
-    return ProbeOutcome(RED, "not_configured", "the campaigns app has not registered a probe",
-                        extra={"queue_length": None})
+    return ProbeOutcome(
+        RED,
+        "not_configured",
+        "the campaigns app has not registered a probe",
+        extra={"queue_length": None},
+    )
 
 
 register_probe("voucher_png", probe_voucher_png, label="Voucher PNG", local=False)
 register_probe("whatsapp", probe_whatsapp, label="WhatsApp send", local=False)
-register_probe("campaign_dispatcher", probe_campaign_dispatcher_missing,
-               label="Campaign dispatcher", local=True, extra_keys=("queue_length",))
+register_probe(
+    "campaign_dispatcher",
+    probe_campaign_dispatcher_missing,
+    label="Campaign dispatcher",
+    local=True,
+    extra_keys=("queue_length",),
+)
 register_probe("pagerduty", probe_pagerduty, label="PagerDuty", local=False)
 register_probe("slack", probe_slack, label="Slack", local=False)
-register_probe("secrets_manager", probe_secrets_manager, label="AWS Secrets Manager",
-               local=False)
+register_probe("secrets_manager", probe_secrets_manager, label="AWS Secrets Manager", local=False)
 register_probe("vercel", probe_vercel, label="Vercel", local=False)
-register_probe("supabase_management", probe_supabase_management,
-               label="Supabase Management", local=False)
+register_probe(
+    "supabase_management", probe_supabase_management, label="Supabase Management", local=False
+)

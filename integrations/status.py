@@ -53,8 +53,13 @@ def _iso(when: datetime) -> str:
 
 def _item(row: ProbeResult, probe: Probe | None) -> dict:
     item = {
-        "key": row.key, "label": row.label, "state": row.state, "reason": row.reason,
-        "detail": row.detail, "latency_ms": row.latency_ms, "checked_at": _iso(row.checked_at),
+        "key": row.key,
+        "label": row.label,
+        "state": row.state,
+        "reason": row.reason,
+        "detail": row.detail,
+        "latency_ms": row.latency_ms,
+        "checked_at": _iso(row.checked_at),
     }
     for extra_key in probe.extra_keys if probe else ():
         item[extra_key] = row.extra.get(extra_key)
@@ -102,20 +107,28 @@ def _probe_all(*, forced: bool) -> dict:
                 outcomes[probe.key] = future.result()
             else:
                 outcomes[probe.key] = ProbeOutcome(
-                    RED, "timeout", f"no answer within {timeout:g} s", int(timeout * 1000))
+                    RED, "timeout", f"no answer within {timeout:g} s", int(timeout * 1000)
+                )
     finally:
         # Stuck probes finish on their own client timeouts; nobody waits for them.
         pool.shutdown(wait=False, cancel_futures=True)
     now = timezone.now()
-    rows = ProbeResult.objects.bulk_create([
-        ProbeResult(
-            key=p.key, label=p.label, state=outcomes[p.key].state,
-            reason=outcomes[p.key].reason, detail=outcomes[p.key].detail[:500],
-            latency_ms=outcomes[p.key].latency_ms, extra=outcomes[p.key].extra,
-            forced=forced, checked_at=now,
-        )
-        for p in probes
-    ])
+    rows = ProbeResult.objects.bulk_create(
+        [
+            ProbeResult(
+                key=p.key,
+                label=p.label,
+                state=outcomes[p.key].state,
+                reason=outcomes[p.key].reason,
+                detail=outcomes[p.key].detail[:500],
+                latency_ms=outcomes[p.key].latency_ms,
+                extra=outcomes[p.key].extra,
+                forced=forced,
+                checked_at=now,
+            )
+            for p in probes
+        ]
+    )
     payload = _payload(rows)
     cache.set(CACHE_KEY, payload, MAX_AGE_SECONDS)
     cache.delete(NONE_YET_KEY)
@@ -195,8 +208,11 @@ def status_latest() -> dict | None:
     payload = _payload(rows)
     age = (timezone.now() - min(r.checked_at for r in rows)).total_seconds()
     # Stale results are cached briefly too: status_get re-probes them, pages just show them.
-    cache.set(CACHE_KEY, payload, int(MAX_AGE_SECONDS - age) if age < MAX_AGE_SECONDS - 1
-              else STALE_CACHE_SECONDS)
+    cache.set(
+        CACHE_KEY,
+        payload,
+        int(MAX_AGE_SECONDS - age) if age < MAX_AGE_SECONDS - 1 else STALE_CACHE_SECONDS,
+    )
     return payload
 
 

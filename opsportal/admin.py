@@ -6,11 +6,27 @@ from opsportal.services import api_token_revoke
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    list_display = [
+        "prefix",
+        "user",
+        "name",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "name", "prefix"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request):

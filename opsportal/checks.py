@@ -17,7 +17,9 @@ def check_task_queue(app_configs, **kwargs):
         )
     broker = settings.Q_BROKER_URL
     if broker and not broker.startswith(("redis://", "rediss://", "unix://")):
-        errors.append(Error("Q_BROKER_URL must be empty (ORM broker) or a redis:// URL.", id="opsportal.E002"))
+        errors.append(
+            Error("Q_BROKER_URL must be empty (ORM broker) or a redis:// URL.", id="opsportal.E002")
+        )
     return errors
 
 
@@ -25,7 +27,11 @@ def check_task_queue(app_configs, **kwargs):
 def check_integrations(app_configs, **kwargs):
     required = {
         "SUPABASE_FUNCTIONS_ENABLED": ["SUPABASE_URL"],
-        "SUPABASE_MANAGEMENT_ENABLED": ["SUPABASE_MANAGEMENT_URL", "SUPABASE_ACCESS_TOKEN", "SUPABASE_PROJECT_REF"],
+        "SUPABASE_MANAGEMENT_ENABLED": [
+            "SUPABASE_MANAGEMENT_URL",
+            "SUPABASE_ACCESS_TOKEN",
+            "SUPABASE_PROJECT_REF",
+        ],
         "VERCEL_ENABLED": ["VERCEL_API_URL", "VERCEL_TOKEN", "VERCEL_PROJECT"],
         "PAGERDUTY_ENABLED": ["PAGERDUTY_EVENTS_URL"],
         "SLACK_ENABLED": ["SLACK_API_URL", "SLACK_BOT_TOKEN"],

@@ -51,7 +51,9 @@ def api_token_create(*, user, name: str = "", actor=None) -> IssuedToken:
     token = ApiToken.objects.create(
         user=user, name=name, token_hash=token_hash(plaintext), prefix=plaintext[:10]
     )
-    audit.record(action="api_token.created", actor=actor, target=token, data={"user": user.get_username()})
+    audit.record(
+        action="api_token.created", actor=actor, target=token, data={"user": user.get_username()}
+    )
     return IssuedToken(token=token, plaintext=plaintext)
 
 
@@ -66,11 +68,7 @@ def api_token_revoke(*, token: ApiToken, actor=None) -> None:
 
 def api_token_authenticate(*, plaintext: str, ip: str | None):
     """The active user behind a staff token, or None. Use of a revoked token is audited."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=token_hash(plaintext))
-        .first()
-    )
+    token = ApiToken.objects.select_related("user").filter(token_hash=token_hash(plaintext)).first()
     if token is None:
         return None
     if token.revoked_at or not token.user.is_active or not token.user.is_staff:
@@ -81,6 +79,10 @@ def api_token_authenticate(*, plaintext: str, ip: str | None):
         )
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY or token.last_used_ip != ip:
+    if (
+        token.last_used_at is None
+        or now - token.last_used_at > LAST_USED_GRANULARITY
+        or token.last_used_ip != ip
+    ):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     return token.user

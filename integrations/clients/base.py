@@ -152,7 +152,11 @@ class HttpClient:
             attempt += 1
             try:
                 response = shared_http_client().request(
-                    method, target, json=json, params=params, headers=merged,
+                    method,
+                    target,
+                    json=json,
+                    params=params,
+                    headers=merged,
                     timeout=self.timeout(),
                 )
             except httpx.TimeoutException:
@@ -187,7 +191,9 @@ class HttpClient:
         code = self.provider_code(response, body)
         if status == 429:
             return RateLimited(
-                service=self.service, status=status, code=code or "429",
+                service=self.service,
+                status=status,
+                code=code or "429",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status >= 500:

@@ -68,8 +68,10 @@ class VoucherPngClient(EdgeFunctionClient):
         response = self.request("POST", "", json={"code": code}, ok=(200,))
         if not response.content.startswith(PNG_SIGNATURE):
             raise Unavailable(
-                f"{self.service}: answer is not a PNG", service=self.service,
-                status=response.status_code, code="bad_response",
+                f"{self.service}: answer is not a PNG",
+                service=self.service,
+                status=response.status_code,
+                code="bad_response",
             )
         return response.content
 
@@ -104,8 +106,10 @@ class SendWhatsAppClient(EdgeFunctionClient):
         message_id = body.get("message_id") if isinstance(body, dict) else None
         if not message_id:
             raise Unavailable(
-                f"{self.service}: accepted without a message_id", service=self.service,
-                status=response.status_code, code="bad_response",
+                f"{self.service}: accepted without a message_id",
+                service=self.service,
+                status=response.status_code,
+                code="bad_response",
             )
         return str(message_id)
 

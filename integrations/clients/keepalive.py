@@ -34,7 +34,9 @@ class KeepAliveJsonPoster:
         self.port = url.port or (443 if self.https else 80)
         self.path = url.path or "/"
         self.headers = {
-            **client._headers, "Content-Type": "application/json", "Accept": "application/json",
+            **client._headers,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
         }
         self.conn: http.client.HTTPConnection | None = None
 
@@ -94,17 +96,27 @@ class KeepAliveWhatsAppSender:
         self.client = client
         self.poster = KeepAliveJsonPoster(client)
 
-    def send(self, *, to: str, template: str, variables: dict, idempotency_key: str,
-             language: str = "en") -> str:
-        status, body = self.poster.post({
-            "to": to, "template": template, "variables": variables,
-            "idempotency_key": idempotency_key, "language": language,
-        })
+    def send(
+        self, *, to: str, template: str, variables: dict, idempotency_key: str, language: str = "en"
+    ) -> str:
+        status, body = self.poster.post(
+            {
+                "to": to,
+                "template": template,
+                "variables": variables,
+                "idempotency_key": idempotency_key,
+                "language": language,
+            }
+        )
         message_id = body.get("message_id")
         if not message_id:
             service = self.client.service
-            raise Unavailable(f"{service}: accepted without a message_id", service=service,
-                              status=status, code="bad_response")
+            raise Unavailable(
+                f"{service}: accepted without a message_id",
+                service=service,
+                status=status,
+                code="bad_response",
+            )
         return str(message_id)
 
     def close(self) -> None:

@@ -31,13 +31,28 @@ class PagerDutyEventsClient(HttpClient):
         return ""
 
     def _enqueue(self, event: dict) -> str:
-        body = response_json(self.request(
-            "POST", "/v2/enqueue", json={"routing_key": self._routing_key, **event}, ok=(200, 202),
-        )) or {}
+        body = (
+            response_json(
+                self.request(
+                    "POST",
+                    "/v2/enqueue",
+                    json={"routing_key": self._routing_key, **event},
+                    ok=(200, 202),
+                )
+            )
+            or {}
+        )
         return str(body.get("dedup_key", event.get("dedup_key", "")))
 
-    def trigger(self, *, summary: str, source: str, severity: str = "error",
-                dedup_key: str = "", details: dict | None = None) -> str:
+    def trigger(
+        self,
+        *,
+        summary: str,
+        source: str,
+        severity: str = "error",
+        dedup_key: str = "",
+        details: dict | None = None,
+    ) -> str:
         """Open (or re-trigger) an alert; returns the dedup_key to resolve it with."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
@@ -80,21 +95,36 @@ class PagerDutyRestClient(HttpClient):
 
     def _from(self) -> dict[str, str]:
         if not self.from_email:
-            raise NotConfigured(f"{self.service}: missing PAGERDUTY_FROM_EMAIL",
-                                service=self.service)
+            raise NotConfigured(
+                f"{self.service}: missing PAGERDUTY_FROM_EMAIL", service=self.service
+            )
         return {"From": self.from_email}
 
     def abilities(self) -> list[str]:
         return (response_json(self.request("GET", "/abilities")) or {}).get("abilities", [])
 
     def incident_resolve(self, incident_id: str) -> dict:
-        return response_json(self.request(
-            "PUT", f"/incidents/{quote(incident_id, safe='')}", headers=self._from(),
-            json={"incident": {"type": "incident_reference", "status": "resolved"}},
-        )) or {}
+        return (
+            response_json(
+                self.request(
+                    "PUT",
+                    f"/incidents/{quote(incident_id, safe='')}",
+                    headers=self._from(),
+                    json={"incident": {"type": "incident_reference", "status": "resolved"}},
+                )
+            )
+            or {}
+        )
 
     def incident_note(self, incident_id: str, *, content: str) -> dict:
-        return response_json(self.request(
-            "POST", f"/incidents/{quote(incident_id, safe='')}/notes", headers=self._from(),
-            json={"note": {"content": content}},
-        )) or {}
+        return (
+            response_json(
+                self.request(
+                    "POST",
+                    f"/incidents/{quote(incident_id, safe='')}/notes",
+                    headers=self._from(),
+                    json={"note": {"content": content}},
+                )
+            )
+            or {}
+        )

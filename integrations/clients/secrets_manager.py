@@ -38,8 +38,7 @@ _boto_lock = threading.Lock()
 class SecretsManagerClient:
     service = "secrets_manager"
 
-    def __init__(self, *, connect_timeout: float | None = None,
-                 read_timeout: float | None = None):
+    def __init__(self, *, connect_timeout: float | None = None, read_timeout: float | None = None):
         self.enabled = settings.SECRETS_MANAGER_ENABLED
         self.endpoint_url = settings.AWS_SECRETS_ENDPOINT_URL
         self.region = settings.AWS_REGION
@@ -64,7 +63,9 @@ class SecretsManagerClient:
                     retries={"max_attempts": 2, "mode": "standard"},
                 )
                 client = _boto_clients[key] = boto3.session.Session().client(
-                    "secretsmanager", region_name=self.region, endpoint_url=self.endpoint_url,
+                    "secretsmanager",
+                    region_name=self.region,
+                    endpoint_url=self.endpoint_url,
                     config=config,
                 )
         return client
@@ -81,11 +82,13 @@ class SecretsManagerClient:
         except EndpointConnectionError:
             raise Unavailable(f"{self.service}: connection failed", service=self.service) from None
         except NoCredentialsError:
-            raise NotConfigured(f"{self.service}: no AWS credentials",
-                                service=self.service) from None
+            raise NotConfigured(
+                f"{self.service}: no AWS credentials", service=self.service
+            ) from None
         except BotoCoreError as exc:
-            raise Unavailable(f"{self.service}: {type(exc).__name__}",
-                              service=self.service) from None
+            raise Unavailable(
+                f"{self.service}: {type(exc).__name__}", service=self.service
+            ) from None
 
     def _from_client_error(self, exc: ClientError) -> IntegrationError:
         code = exc.response.get("Error", {}).get("Code", "")
@@ -100,9 +103,9 @@ class SecretsManagerClient:
         return self._call("get_secret_value", SecretId=secret_id)["SecretString"]
 
     def get_previous(self, secret_id: str) -> str:
-        return self._call(
-            "get_secret_value", SecretId=secret_id, VersionStage="AWSPREVIOUS"
-        )["SecretString"]
+        return self._call("get_secret_value", SecretId=secret_id, VersionStage="AWSPREVIOUS")[
+            "SecretString"
+        ]
 
     def put(self, secret_id: str, value: str) -> str:
         """Store `value` as AWSCURRENT (the old one becomes AWSPREVIOUS); returns the version id."""
@@ -111,5 +114,7 @@ class SecretsManagerClient:
     def describe(self, secret_id: str) -> dict:
         """Metadata only (no value): what the probe uses."""
         response = self._call("describe_secret", SecretId=secret_id)
-        return {"name": response.get("Name"), "versions": len(response.get("VersionIdsToStages")
-                                                              or {})}
+        return {
+            "name": response.get("Name"),
+            "versions": len(response.get("VersionIdsToStages") or {}),
+        }

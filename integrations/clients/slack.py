@@ -36,7 +36,9 @@ class SlackClient(HttpClient):
         code = self.provider_code(response, response_json(response))
         if code in RATE_LIMIT_ERRORS or response.status_code == 429:
             return RateLimited(
-                service=self.service, status=response.status_code, code=code or "429",
+                service=self.service,
+                status=response.status_code,
+                code=code or "429",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if response.status_code == 200:  # {"ok": false}
@@ -49,8 +51,12 @@ class SlackClient(HttpClient):
         response = self.request("POST", f"/{method}", json=payload or {}, ok=(200,))
         body = response_json(response)
         if not isinstance(body, dict):
-            raise Rejected(service=self.service, status=response.status_code, code="bad_response",
-                           permanent=False)
+            raise Rejected(
+                service=self.service,
+                status=response.status_code,
+                code="bad_response",
+                permanent=False,
+            )
         if not body.get("ok"):
             raise self.error_for(response)
         return body

@@ -14,8 +14,14 @@ class SupabaseManagementClient(HttpClient):
 
     def __init__(self, *, project_ref: str | None = None, **timeouts: float | None):
         self.project_ref = project_ref or settings.SUPABASE_PROJECT_REF
-        missing = [n for n, v in [("SUPABASE_ACCESS_TOKEN", settings.SUPABASE_ACCESS_TOKEN),
-                                  ("SUPABASE_PROJECT_REF", self.project_ref)] if not v]
+        missing = [
+            n
+            for n, v in [
+                ("SUPABASE_ACCESS_TOKEN", settings.SUPABASE_ACCESS_TOKEN),
+                ("SUPABASE_PROJECT_REF", self.project_ref),
+            ]
+            if not v
+        ]
         super().__init__(
             base_url=settings.SUPABASE_MANAGEMENT_URL,
             headers={"Authorization": f"Bearer {settings.SUPABASE_ACCESS_TOKEN}"},
@@ -35,9 +41,10 @@ class SupabaseManagementClient(HttpClient):
         return response_json(self.request("GET", self._project("/functions"))) or []
 
     def function(self, slug: str) -> dict:
-        return response_json(
-            self.request("GET", self._project(f"/functions/{quote(slug, safe='')}"))
-        ) or {}
+        return (
+            response_json(self.request("GET", self._project(f"/functions/{quote(slug, safe='')}")))
+            or {}
+        )
 
     # --- Edge Function secrets (names only are returned to callers) ---
     def secret_names(self) -> list[str]:
@@ -55,7 +62,8 @@ class SupabaseManagementClient(HttpClient):
 
     def secrets_set(self, values: dict[str, str]) -> None:
         self.request(
-            "POST", self._project("/secrets"),
+            "POST",
+            self._project("/secrets"),
             json=[{"name": name, "value": value} for name, value in values.items()],
         )
 
@@ -73,7 +81,8 @@ class SupabaseManagementClient(HttpClient):
     def api_key_revoke(self, key_id: str, *, reason: str) -> None:
         """Irreversible. Marks the key compromised."""
         self.request(
-            "DELETE", self._project(f"/api-keys/{quote(key_id, safe='')}"),
+            "DELETE",
+            self._project(f"/api-keys/{quote(key_id, safe='')}"),
             params={"was_compromised": "true", "reason": reason},
         )
 

@@ -40,8 +40,15 @@ class Response:
 
 
 def _wa_error(code: int | str, message: str = "Simulated WhatsApp error") -> dict:
-    return {"error": {"message": message, "type": "OAuthException", "code": int(code),
-                      "error_data": {"details": message}, "fbtrace_id": "SIMTRACE"}}
+    return {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": int(code),
+            "error_data": {"details": message},
+            "fbtrace_id": "SIMTRACE",
+        }
+    }
 
 
 # --- faults shared by every service --------------------------------------------------
@@ -51,8 +58,9 @@ def _revoked(service: str) -> Response:
     if service in ("voucher_png", "whatsapp"):
         return Response(401, {"msg": "Invalid JWT"}, {"sb-error-code": "UNAUTHORIZED_INVALID_JWT"})
     if service == "vercel":
-        return Response(403, {"error": {"code": "forbidden", "message": "Not authorized",
-                                        "invalidToken": True}})
+        return Response(
+            403, {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}
+        )
     if service == "slack":
         return Response(200, {"ok": False, "error": "invalid_auth"})
     if service in ("pagerduty", "pagerduty_events"):
@@ -65,12 +73,16 @@ def _status(service: str, status: int, retry_after: Any) -> Response:
     if service == "slack" and status == 429:
         return Response(429, {"ok": False, "error": "ratelimited"}, headers)
     if service == "vercel":
-        code = "rate_limited" if status == 429 else ("internal_server_error" if status >= 500
-                                                     else "bad_request")
+        code = (
+            "rate_limited"
+            if status == 429
+            else ("internal_server_error" if status >= 500 else "bad_request")
+        )
         return Response(status, {"error": {"code": code, "message": "Simulated"}}, headers)
     if service in ("voucher_png", "whatsapp") and status >= 500:
         headers["sb-error-code"] = {546: "WORKER_LIMIT", 503: "BOOT_ERROR"}.get(
-            status, "INTERNAL_SERVER_ERROR")
+            status, "INTERNAL_SERVER_ERROR"
+        )
     return Response(status, {"message": f"Simulated HTTP {status}"}, headers)
 
 
@@ -94,8 +106,11 @@ def common_fault(state: SimulatorState, service: str, fault: dict) -> Response |
 
 def _needs_key(req: Request) -> Response | None:
     if not req.headers.get("authorization") and not req.headers.get("apikey"):
-        return Response(401, {"msg": "Missing authorization header"},
-                        {"sb-error-code": "UNAUTHORIZED_NO_AUTH_HEADER"})
+        return Response(
+            401,
+            {"msg": "Missing authorization header"},
+            {"sb-error-code": "UNAUTHORIZED_NO_AUTH_HEADER"},
+        )
     return None
 
 
@@ -160,9 +175,15 @@ FUNCTION_SLUGS = ("voucher-png", "send-whatsapp")
 
 
 def _function(state: SimulatorState, slug: str) -> dict:
-    return {"id": f"fn-{slug}", "slug": slug, "name": slug,
-            "status": state.function_status.get(slug, "ACTIVE"), "version": 3,
-            "created_at": 1764547200000, "updated_at": 1764547200000}
+    return {
+        "id": f"fn-{slug}",
+        "slug": slug,
+        "name": slug,
+        "status": state.function_status.get(slug, "ACTIVE"),
+        "version": 3,
+        "created_at": 1764547200000,
+        "updated_at": 1764547200000,
+    }
 
 
 def supabase_management(state: SimulatorState, req: Request) -> Response:
@@ -207,8 +228,13 @@ def supabase_management(state: SimulatorState, req: Request) -> Response:
 
 def _secrets(state: SimulatorState, req: Request) -> Response:
     if req.method == "GET":
-        return Response(200, [{"name": n, "value": hashlib.sha256(v.encode()).hexdigest()}
-                              for n, v in sorted(state.secrets.items())])
+        return Response(
+            200,
+            [
+                {"name": n, "value": hashlib.sha256(v.encode()).hexdigest()}
+                for n, v in sorted(state.secrets.items())
+            ],
+        )
     if req.method == "POST":
         items = req.body if isinstance(req.body, list) else None
         if not items or any(not isinstance(i, dict) or not i.get("name") for i in items):

@@ -24,9 +24,15 @@ def vercel(state: SimulatorState, req: Request) -> Response:
         return Response(200, {"id": f"prj_{parts[2]}", "name": parts[2]})
     if parts[:2] == ["v10", "projects"] and parts[3:] == ["env"]:
         if method == "GET":
-            return Response(200, {"envs": [
-                {k: v for k, v in e.items() if k != "value"} for e in state.vercel_env.values()
-            ]})
+            return Response(
+                200,
+                {
+                    "envs": [
+                        {k: v for k, v in e.items() if k != "value"}
+                        for e in state.vercel_env.values()
+                    ]
+                },
+            )
         if method == "POST":
             return _vercel_upsert(state, req)
     if parts[:2] == ["v9", "projects"] and len(parts) == 5 and parts[3] == "env":
@@ -45,8 +51,13 @@ def vercel(state: SimulatorState, req: Request) -> Response:
         if not body.get("name"):
             return _vercel_error(400, "bad_request", "Missing name")
         dep_id = state.next_id("dpl_")
-        state.deployments[dep_id] = {"id": dep_id, "name": body["name"], "readyState": "QUEUED",
-                                     "target": body.get("target", "production"), "polls": 0}
+        state.deployments[dep_id] = {
+            "id": dep_id,
+            "name": body["name"],
+            "readyState": "QUEUED",
+            "target": body.get("target", "production"),
+            "polls": 0,
+        }
         return Response(200, _deployment(state.deployments[dep_id]))
     if parts[:2] == ["v13", "deployments"] and len(parts) == 3 and method == "GET":
         dep = state.deployments.get(parts[2])
@@ -66,9 +77,13 @@ def _vercel_upsert(state: SimulatorState, req: Request) -> Response:
     items = req.body if isinstance(req.body, list) else [req.body]
     created, failed = [], []
     for item in items:
-        if (not isinstance(item, dict) or not item.get("key") or "value" not in item
-                or item.get("type") not in VERCEL_TYPES
-                or not set(item.get("target") or []) <= VERCEL_TARGETS):
+        if (
+            not isinstance(item, dict)
+            or not item.get("key")
+            or "value" not in item
+            or item.get("type") not in VERCEL_TYPES
+            or not set(item.get("target") or []) <= VERCEL_TARGETS
+        ):
             failed.append({"error": {"code": "bad_request", "message": "Invalid env"}})
             continue
         existing = next((e for e in state.vercel_env.values() if e["key"] == item["key"]), None)
@@ -76,8 +91,13 @@ def _vercel_upsert(state: SimulatorState, req: Request) -> Response:
             failed.append({"error": {"code": "ENV_ALREADY_EXISTS", "key": item["key"]}})
             continue
         env_id = existing["id"] if existing else state.next_id("env_")
-        state.vercel_env[env_id] = {"id": env_id, "key": item["key"], "value": item["value"],
-                                    "type": item["type"], "target": item.get("target", [])}
+        state.vercel_env[env_id] = {
+            "id": env_id,
+            "key": item["key"],
+            "value": item["value"],
+            "type": item["type"],
+            "target": item.get("target", []),
+        }
         created.append({k: v for k, v in state.vercel_env[env_id].items() if k != "value"})
     return Response(201 if created else 400, {"created": created, "failed": failed})
 
@@ -102,8 +122,9 @@ def pagerduty_events(state: SimulatorState, req: Request) -> Response:
     elif not body.get("dedup_key"):
         errors.append("'dedup_key' is required for acknowledge and resolve")
     if errors:
-        return Response(400, {"status": "invalid event", "message": "Event object is invalid",
-                              "errors": errors})
+        return Response(
+            400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+        )
     dedup = body.get("dedup_key") or state.next_id("sim-dedup-")
     return Response(202, {"status": "success", "message": "Event processed", "dedup_key": dedup})
 
@@ -120,20 +141,44 @@ def pagerduty(state: SimulatorState, req: Request) -> Response:
         return Response(200, {"abilities": ["teams", "urgencies"]})
     if parts[:1] == ["incidents"] and len(parts) in (2, 3) and method in ("PUT", "POST"):
         if not req.headers.get("from"):
-            return Response(400, {"error": {"code": 2001, "message": "Invalid Input Provided",
-                                            "errors": ["Requester User Not Found"]}})
+            return Response(
+                400,
+                {
+                    "error": {
+                        "code": 2001,
+                        "message": "Invalid Input Provided",
+                        "errors": ["Requester User Not Found"],
+                    }
+                },
+            )
         body = req.body if isinstance(req.body, dict) else {}
         if len(parts) == 2 and method == "PUT":
             incident = body.get("incident") or {}
             if incident.get("type") != "incident_reference" or not incident.get("status"):
-                return Response(400, {"error": {"code": 2001, "message": "Invalid Input Provided",
-                                                "errors": ["Incident is invalid"]}})
+                return Response(
+                    400,
+                    {
+                        "error": {
+                            "code": 2001,
+                            "message": "Invalid Input Provided",
+                            "errors": ["Incident is invalid"],
+                        }
+                    },
+                )
             return Response(200, {"incident": {"id": parts[1], "status": incident["status"]}})
         if len(parts) == 3 and parts[2] == "notes" and method == "POST":
             content = (body.get("note") or {}).get("content")
             if not content:
-                return Response(400, {"error": {"code": 2001, "message": "Invalid Input Provided",
-                                                "errors": ["Note content is required"]}})
+                return Response(
+                    400,
+                    {
+                        "error": {
+                            "code": 2001,
+                            "message": "Invalid Input Provided",
+                            "errors": ["Note content is required"],
+                        }
+                    },
+                )
             return Response(201, {"note": {"id": state.next_id("note-"), "content": content}})
     return Response(404, {"error": {"code": 2100, "message": "Not Found"}})
 
@@ -154,6 +199,7 @@ def slack(state: SimulatorState, req: Request) -> Response:
             return Response(200, {"ok": False, "error": "channel_not_found"})
         if not body.get("text") and not body.get("blocks"):
             return Response(200, {"ok": False, "error": "no_text"})
-        return Response(200, {"ok": True, "channel": body["channel"],
-                              "ts": f"{state.next_id('')}.000100"})
+        return Response(
+            200, {"ok": True, "channel": body["channel"], "ts": f"{state.next_id('')}.000100"}
+        )
     return Response(200, {"ok": False, "error": "unknown_method"})

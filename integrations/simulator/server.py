@@ -75,12 +75,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(self._control(split.path, body))
         for prefix, service, handler in PREFIXES:
             if split.path == prefix or split.path.startswith(prefix + "/"):
-                path = split.path[len(prefix):] or "/"
+                path = split.path[len(prefix) :] or "/"
                 request = routes.Request(self.command, path, query, headers, body)
                 # Recorded on arrival, so a hung request is visible to assertions too.
                 call = self.server.state.record_call(
-                    service=service, method=self.command, path=path, query=query,
-                    headers=headers, body=body, status=None,
+                    service=service,
+                    method=self.command,
+                    path=path,
+                    query=query,
+                    headers=headers,
+                    body=body,
+                    status=None,
                 )
                 try:
                     response = handler(self.server.state, request)
@@ -226,7 +231,11 @@ def start_simulator(*, port: int = 0, host: str = "127.0.0.1", thread: bool = Tr
     server = _Server((host, port), SimulatorState())
     if not thread:
         return Simulator(server, None)
-    worker = threading.Thread(target=server.serve_forever, name="integrations-simulator",
-                              daemon=True, kwargs={"poll_interval": 0.1})
+    worker = threading.Thread(
+        target=server.serve_forever,
+        name="integrations-simulator",
+        daemon=True,
+        kwargs={"poll_interval": 0.1},
+    )
     worker.start()
     return Simulator(server, worker)

@@ -141,8 +141,13 @@ class SimulatorState:
             message_id = f"wamid.SIM{self._next_id:010d}"
             self.sends[key] = {"message_id": message_id, "count": 1, "to": to}
             self.send_log.append(
-                {"at": time.time(), "to": to, "template": template,
-                 "idempotency_key": key, "message_id": message_id}
+                {
+                    "at": time.time(),
+                    "to": to,
+                    "template": template,
+                    "idempotency_key": key,
+                    "message_id": message_id,
+                }
             )
             return message_id, True
 
@@ -159,7 +164,8 @@ class SimulatorState:
     def calls_for(self, service: str | None = None, method: str | None = None) -> list[dict]:
         with self._lock:
             return [
-                c for c in self.calls
+                c
+                for c in self.calls
                 if (service is None or c["service"] == service)
                 and (method is None or c["method"] == method)
             ]

@@ -51,8 +51,10 @@ def campaign(settings, sim):
         setattr(settings, k, v)
     c = Campaign.objects.create(name="bench", template="promo_v1", throttle_per_minute=PER_MINUTE)
     Target.objects.bulk_create(
-        [Target(campaign=c, phone=f"+25078{i:07d}", variables={"n": str(i)})
-         for i in range(TARGETS)],
+        [
+            Target(campaign=c, phone=f"+25078{i:07d}", variables={"n": str(i)})
+            for i in range(TARGETS)
+        ],
         batch_size=5000,
     )
     return c
@@ -84,8 +86,13 @@ def _report(title, sim, campaign, cpu_seconds):
 def _run(sim, campaign, cluster_name, ops_user, *, kill_at: float | None):
     # Project defaults (slice 60 s, Q poll 0.1 s, timeout 120 s / retry 180 s) except a 10 s
     # lease, so the SIGKILL run does not idle 30 s before the takeover.
-    config = {"CAMPAIGN_LEASE_SECONDS": 10, "CAMPAIGN_SLICE_SECONDS": 60, "Q_POLL": 0.1,
-              "Q_TIMEOUT": 120, "Q_RETRY": 180}
+    config = {
+        "CAMPAIGN_LEASE_SECONDS": 10,
+        "CAMPAIGN_SLICE_SECONDS": 60,
+        "Q_POLL": 0.1,
+        "Q_TIMEOUT": 120,
+        "Q_RETRY": 180,
+    }
     first = Cluster(sim_url=sim.url, cluster_name=cluster_name, **config).start()
     second = Cluster(sim_url=sim.url, cluster_name=cluster_name, **config)
     cpu = 0.0
@@ -104,8 +111,9 @@ def _run(sim, campaign, cluster_name, ops_user, *, kill_at: float | None):
             running = second
         else:
             running = first
-        assert wait_for(lambda: _state(campaign.pk) == "completed", timeout=TARGETS / 20 + 60,
-                        every=0.5)
+        assert wait_for(
+            lambda: _state(campaign.pk) == "completed", timeout=TARGETS / 20 + 60, every=0.5
+        )
         cpu += running.cpu_seconds() - base
     finally:
         first.stop()

@@ -17,8 +17,12 @@ def _run(threads: int, prefix: str) -> float:
     client = SendWhatsAppClient()
 
     def send(i: int) -> str:
-        return client.send(to=f"+2507880{i:05d}", template="promo", variables={"n": i},
-                           idempotency_key=f"{prefix}-{i}")
+        return client.send(
+            to=f"+2507880{i:05d}",
+            template="promo",
+            variables={"n": i},
+            idempotency_key=f"{prefix}-{i}",
+        )
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -31,6 +35,8 @@ def _run(threads: int, prefix: str) -> float:
 def test_send_throughput(simulator):
     for threads in (1, 8):
         rate = _run(threads, f"t{threads}")
-        print(f"\nsend-whatsapp via simulator: {threads} thread(s): {rate:.0f} msgs/s "
-              f"({MESSAGES} messages)")
+        print(
+            f"\nsend-whatsapp via simulator: {threads} thread(s): {rate:.0f} msgs/s "
+            f"({MESSAGES} messages)"
+        )
     assert simulator.sent_total() == 2 * MESSAGES

@@ -34,12 +34,17 @@ def campaign_factory():
     def make(targets: int = 10, *, state: str = "running", **fields):
         fields.setdefault("throttle_per_minute", 6000)
         campaign = Campaign.objects.create(
-            name=fields.pop("name", "Promo"), template="promo_v1", state=state,
-            started_at=dt.datetime.now(dt.UTC) if state == "running" else None, **fields,
+            name=fields.pop("name", "Promo"),
+            template="promo_v1",
+            state=state,
+            started_at=dt.datetime.now(dt.UTC) if state == "running" else None,
+            **fields,
         )
         Target.objects.bulk_create(
-            [Target(campaign=campaign, phone=phone(i), variables={"n": str(i)})
-             for i in range(targets)]
+            [
+                Target(campaign=campaign, phone=phone(i), variables={"n": str(i)})
+                for i in range(targets)
+            ]
         )
         return campaign
 

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def green_probe():
-    ProbeResult.objects.create(key="whatsapp", label="WhatsApp", state="green", reason="ok",
-                               checked_at=timezone.now())
+    ProbeResult.objects.create(
+        key="whatsapp", label="WhatsApp", state="green", reason="ok", checked_at=timezone.now()
+    )
 
 
 def test_the_change_page_shows_progress_that_polls_the_status_endpoint(
@@ -23,7 +24,8 @@ def test_the_change_page_shows_progress_that_polls_the_status_endpoint(
 ):
     campaign = campaign_factory(4)
     Target.objects.filter(pk=Target.objects.filter(campaign=campaign).first().pk).update(
-        status="sent")
+        status="sent"
+    )
 
     html = client_for(ops_user).get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
 
@@ -42,16 +44,23 @@ def test_support_sees_progress_but_no_control_buttons(client_for, support_user, 
     assert 'form="campaign-stop"' not in page.content.decode()
 
 
-@pytest.mark.parametrize("action, start_state, end_state", [
-    ("start", "draft", "running"), ("stop", "running", "paused"), ("replay", "running", "running"),
-])
-def test_buttons_call_the_same_services(client_for, ops_user, campaign_factory, action,
-                                        start_state, end_state):
+@pytest.mark.parametrize(
+    "action, start_state, end_state",
+    [
+        ("start", "draft", "running"),
+        ("stop", "running", "paused"),
+        ("replay", "running", "running"),
+    ],
+)
+def test_buttons_call_the_same_services(
+    client_for, ops_user, campaign_factory, action, start_state, end_state
+):
     green_probe()
     campaign = campaign_factory(1, state=start_state)
 
     response = client_for(ops_user).post(
-        f"/admin/campaigns/campaign/{campaign.pk}/control/{action}/")
+        f"/admin/campaigns/campaign/{campaign.pk}/control/{action}/"
+    )
 
     assert response.status_code == 302
     assert Campaign.objects.get(pk=campaign.pk).state == end_state
@@ -60,7 +69,8 @@ def test_buttons_call_the_same_services(client_for, ops_user, campaign_factory, 
 def test_support_may_not_press_the_buttons(client_for, support_user, campaign_factory):
     campaign = campaign_factory(1)
     response = client_for(support_user).post(
-        f"/admin/campaigns/campaign/{campaign.pk}/control/stop/")
+        f"/admin/campaigns/campaign/{campaign.pk}/control/stop/"
+    )
     assert response.status_code == 403
     assert Campaign.objects.get(pk=campaign.pk).state == "running"
 
@@ -70,10 +80,12 @@ def test_changelist_actions_start_and_stop(client_for, ops_user, campaign_factor
     a, b = campaign_factory(1, name="a", state="draft"), campaign_factory(1, name="b")
     client = client_for(ops_user)
 
-    client.post("/admin/campaigns/campaign/", {"action": "start_campaigns",
-                                               "_selected_action": [a.pk]})
-    client.post("/admin/campaigns/campaign/", {"action": "stop_campaigns",
-                                               "_selected_action": [b.pk]})
+    client.post(
+        "/admin/campaigns/campaign/", {"action": "start_campaigns", "_selected_action": [a.pk]}
+    )
+    client.post(
+        "/admin/campaigns/campaign/", {"action": "stop_campaigns", "_selected_action": [b.pk]}
+    )
 
     assert Campaign.objects.get(pk=a.pk).state == "running"
     assert Campaign.objects.get(pk=b.pk).state == "paused"
@@ -83,7 +95,8 @@ def test_a_completed_campaign_start_reports_invalid_state(client_for, ops_user, 
     green_probe()
     campaign = campaign_factory(0, state="completed")
     response = client_for(ops_user).post(
-        f"/admin/campaigns/campaign/{campaign.pk}/control/start/", follow=True)
+        f"/admin/campaigns/campaign/{campaign.pk}/control/start/", follow=True
+    )
     assert "invalid_state" in response.content.decode()
 
 
@@ -98,17 +111,20 @@ def test_send_test_success_and_the_send_failed_toast(client_for, ops_user, campa
     sim.set_fault("whatsapp", invalid_numbers=["*"], invalid_mode="131026")
     failed = client.post(url, {"phone": "0788123456"}, follow=True).content.decode()
     assert '<li class="toast error">Test message failed — send_failed: 131026</li>' in failed
-    results = list(SendResult.objects.filter(is_test=True).order_by("id")
-                   .values_list("outcome", "error_code"))
+    results = list(
+        SendResult.objects.filter(is_test=True).order_by("id").values_list("outcome", "error_code")
+    )
     assert results == [("sent", ""), ("failed", "131026")]
 
 
-def test_export_streams_failed_and_invalid_targets_only(client_for, ops_user, auditor_user,
-                                                        campaign_factory):
+def test_export_streams_failed_and_invalid_targets_only(
+    client_for, ops_user, auditor_user, campaign_factory
+):
     campaign = campaign_factory(5)
     ids = list(Target.objects.filter(campaign=campaign).values_list("pk", flat=True))
-    Target.objects.filter(pk=ids[0]).update(status="failed", last_error_code="BOOT_ERROR",
-                                            attempts=5)
+    Target.objects.filter(pk=ids[0]).update(
+        status="failed", last_error_code="BOOT_ERROR", attempts=5
+    )
     Target.objects.filter(pk=ids[1]).update(status="invalid", last_error_code="131026")
     Target.objects.filter(pk=ids[2]).update(status="sent")
 
@@ -133,18 +149,25 @@ def test_notifications_page_lists_results_filters_and_shows_failure_rates(
 ):
     campaign = campaign_factory(0)
     now = timezone.now()
-    for outcome, code in [("sent", ""), ("failed", "BOOT_ERROR"), ("invalid", "131026"),
-                          ("sent", "")]:
-        SendResult.objects.create(at=now, campaign=campaign, phone="+250780000001",
-                                  outcome=outcome, error_code=code)
+    for outcome, code in [
+        ("sent", ""),
+        ("failed", "BOOT_ERROR"),
+        ("invalid", "131026"),
+        ("sent", ""),
+    ]:
+        SendResult.objects.create(
+            at=now, campaign=campaign, phone="+250780000001", outcome=outcome, error_code=code
+        )
     client = client_for(support_user)
 
     with django_assert_max_num_queries(12):
         page = client.get("/admin/campaigns/campaign/notifications/").content.decode()
     assert "last 5 min <b>50 %</b>" in page
-    assert page.count("<tr class=\"outcome-") == 4
+    assert page.count('<tr class="outcome-') == 4
 
     filtered = client.get("/admin/campaigns/campaign/notifications/?error_code=131026")
-    assert filtered.content.decode().count("<tr class=\"outcome-") == 1
-    assert client.get("/admin/campaigns/campaign/notifications/?campaign=x&before=y"
-                      ).status_code == 200
+    assert filtered.content.decode().count('<tr class="outcome-') == 1
+    assert (
+        client.get("/admin/campaigns/campaign/notifications/?campaign=x&before=y").status_code
+        == 200
+    )

@@ -46,9 +46,9 @@ def test_uploading_the_same_file_again_adds_nothing(client_for, ops_user, campai
 
     assert response.status_code == 302
     assert Target.objects.filter(campaign=campaign).count() == 3
-    assert AuditEntry.objects.filter(action="campaign.targets_imported").order_by("id").last().data == {
-        "rows": 3, "created": 0, "unchanged": 3, "region": "RW"
-    }
+    assert AuditEntry.objects.filter(action="campaign.targets_imported").order_by(
+        "id"
+    ).last().data == {"rows": 3, "created": 0, "unchanged": 3, "region": "RW"}
 
 
 def test_one_invalid_row_rejects_the_whole_file_with_a_downloadable_report(

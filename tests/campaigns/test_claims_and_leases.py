@@ -32,9 +32,7 @@ def run_in_threads(*runners):
 
 
 @THREADS
-def test_two_slices_on_one_campaign_one_holds_the_lease_the_other_steps_back(
-    sim, campaign_factory
-):
+def test_two_slices_on_one_campaign_one_holds_the_lease_the_other_steps_back(sim, campaign_factory):
     campaign = campaign_factory(40, throttle_per_minute=1200)
     results = run_in_threads(SliceRunner(campaign.pk), SliceRunner(campaign.pk))
 

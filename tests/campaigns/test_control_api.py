@@ -16,8 +16,11 @@ def url(campaign_id, action):
 
 def whatsapp_probe(state):
     ProbeResult.objects.create(
-        key="whatsapp", label="WhatsApp send", state=state,
-        reason="ok" if state == "green" else "http_error", checked_at=timezone.now(),
+        key="whatsapp",
+        label="WhatsApp send",
+        state=state,
+        reason="ok" if state == "green" else "http_error",
+        checked_at=timezone.now(),
     )
 
 
@@ -32,10 +35,15 @@ def test_ops_starts_a_draft_campaign_and_gets_the_status_body(
     assert response.status_code == 200
     body = response.json()
     assert body == {
-        "id": campaign.pk, "name": "Promo", "state": "running", "queue_length": 3,
+        "id": campaign.pk,
+        "name": "Promo",
+        "state": "running",
+        "queue_length": 3,
         "counts": {"pending": 3, "sent": 0, "failed": 0, "invalid": 0},
-        "last_progress_at": body["last_progress_at"], "throttle_per_minute": 6000,
-        "quiet_hours": None, "next_send_at": None,
+        "last_progress_at": body["last_progress_at"],
+        "throttle_per_minute": 6000,
+        "quiet_hours": None,
+        "next_send_at": None,
     }
     entry = AuditEntry.objects.get(action="campaign.start")
     assert entry.actor == ops_user and entry.target_id == str(campaign.pk)
@@ -92,8 +100,10 @@ def test_stop_pauses_and_stopping_again_is_a_no_op(client_for, ops_user, campaig
 @pytest.mark.parametrize("action,method", [("start", "post"), ("stop", "post"), ("status", "get")])
 def test_unknown_campaign_is_404_not_found(client_for, ops_user, action, method):
     response = getattr(client_for(ops_user), method)(url(999999, action))
-    assert (response.status_code, response.json()) == (404, {"error": "not_found",
-                                                             "detail": "no campaign 999999"})
+    assert (response.status_code, response.json()) == (
+        404,
+        {"error": "not_found", "detail": "no campaign 999999"},
+    )
 
 
 @pytest.mark.parametrize("persona", ["support_user", "auditor_user"])

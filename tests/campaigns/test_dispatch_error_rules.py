@@ -16,7 +16,9 @@ IN_FLIGHT = 0.3  # a send already on the wire when the throttling answer came ba
 
 def _posts_for(sim, campaign, target):
     k = key(campaign, target)
-    return [c for c in sim.calls("whatsapp", "POST") if (c["body"] or {}).get("idempotency_key") == k]
+    return [
+        c for c in sim.calls("whatsapp", "POST") if (c["body"] or {}).get("idempotency_key") == k
+    ]
 
 
 @pytest.mark.parametrize("mode", ["422", "131026"])
@@ -136,8 +138,9 @@ def test_131056_reschedules_only_that_recipient(sim, campaign_factory, dispatch,
     assert Campaign.objects.get(pk=campaign.pk).state == "completed"
 
 
-def test_a_reschedule_from_a_runbook_holds_a_running_slice(sim, campaign_factory, dispatch,
-                                                           ops_user):
+def test_a_reschedule_from_a_runbook_holds_a_running_slice(
+    sim, campaign_factory, dispatch, ops_user
+):
     campaign = campaign_factory(30, throttle_per_minute=600)
     results = []
 

@@ -6,9 +6,7 @@ from tests.campaigns.conftest import key
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_running_campaign_sends_every_target_once_and_completes(
-    sim, campaign_factory, dispatch
-):
+def test_a_running_campaign_sends_every_target_once_and_completes(sim, campaign_factory, dispatch):
     campaign = campaign_factory(25)
 
     results = dispatch(campaign.pk)

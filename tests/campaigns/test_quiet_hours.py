@@ -22,15 +22,16 @@ def clock_at(local: dt.datetime):
 
 def quiet_campaign(campaign_factory, n=5, **kw):
     return campaign_factory(
-        n, quiet_hours_start=dt.time(21, 0), quiet_hours_end=dt.time(7, 0),
-        time_zone="Africa/Kigali", **kw,
+        n,
+        quiet_hours_start=dt.time(21, 0),
+        quiet_hours_end=dt.time(7, 0),
+        time_zone="Africa/Kigali",
+        **kw,
     )
 
 
 @DISPATCH
-def test_inside_quiet_hours_nothing_is_sent_and_the_campaign_waits(
-    sim, campaign_factory, dispatch
-):
+def test_inside_quiet_hours_nothing_is_sent_and_the_campaign_waits(sim, campaign_factory, dispatch):
     campaign = quiet_campaign(campaign_factory)
     results = dispatch(campaign.pk, clock=clock_at(dt.datetime(2026, 12, 1, 22, 0, tzinfo=KIGALI)))
 
@@ -44,7 +45,9 @@ def test_inside_quiet_hours_nothing_is_sent_and_the_campaign_waits(
     assert status["quiet_hours"] == {"start": "21:00", "end": "07:00", "tz": "Africa/Kigali"}
 
     # The next morning the same campaign goes out.
-    results = dispatch(campaign.pk, clock=clock_at(dt.datetime(2026, 12, 2, 7, 0, 1, tzinfo=KIGALI)))
+    results = dispatch(
+        campaign.pk, clock=clock_at(dt.datetime(2026, 12, 2, 7, 0, 1, tzinfo=KIGALI))
+    )
     assert results[-1].reason == "completed"
     assert Target.objects.filter(campaign=campaign, status="sent").count() == 5
 

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def probe(state):
-    ProbeResult.objects.create(key="whatsapp", label="WhatsApp", state=state, reason="ok",
-                               checked_at=timezone.now())
+    ProbeResult.objects.create(
+        key="whatsapp", label="WhatsApp", state=state, reason="ok", checked_at=timezone.now()
+    )
 
 
 def test_pause_running_stops_every_running_campaign_once(campaign_factory, ops_user):
@@ -44,8 +45,12 @@ def test_reschedule_after_holds_the_campaign_back(campaign_factory, ops_user):
 
 def test_replay_needs_a_healthy_ef_and_frees_the_lease(campaign_factory, ops_user):
     campaign = campaign_factory(1)
-    DispatchLease.objects.create(campaign=campaign, holder="stuck", acquired_at=timezone.now(),
-                                 expires_at=timezone.now() + dt.timedelta(minutes=5))
+    DispatchLease.objects.create(
+        campaign=campaign,
+        holder="stuck",
+        acquired_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(minutes=5),
+    )
     probe("red")
     with pytest.raises(IntegrationUnhealthy):
         services.campaign_replay(campaign_id=campaign.pk, actor=ops_user)
@@ -70,18 +75,22 @@ def test_replay_of_a_completed_campaign_is_invalid_state(campaign_factory, ops_u
 def test_misconfiguration_report_names_the_field_and_the_problem(campaign_factory):
     campaign_factory(0, name="fast", throttle_per_minute=10_000)
     ok = {"throttle_per_minute": 600}
-    campaign_factory(0, name="swapped", quiet_hours_start=dt.time(7),
-                     quiet_hours_end=dt.time(5), **ok)
-    campaign_factory(0, name="zero", quiet_hours_start=dt.time(7), quiet_hours_end=dt.time(7),
-                     **ok)
-    campaign_factory(0, name="fine", quiet_hours_start=dt.time(21), quiet_hours_end=dt.time(7),
-                     **ok)
+    campaign_factory(
+        0, name="swapped", quiet_hours_start=dt.time(7), quiet_hours_end=dt.time(5), **ok
+    )
+    campaign_factory(0, name="zero", quiet_hours_start=dt.time(7), quiet_hours_end=dt.time(7), **ok)
+    campaign_factory(
+        0, name="fine", quiet_hours_start=dt.time(21), quiet_hours_end=dt.time(7), **ok
+    )
     campaign_factory(0, name="done", state="completed", throttle_per_minute=10_000)
 
     report = {(r["name"], r["field"]) for r in campaigns_misconfigured()}
 
-    assert report == {("fast", "throttle_per_minute"), ("swapped", "quiet_hours"),
-                      ("zero", "quiet_hours")}
+    assert report == {
+        ("fast", "throttle_per_minute"),
+        ("swapped", "quiet_hours"),
+        ("zero", "quiet_hours"),
+    }
 
 
 def test_failure_rate_counts_recent_non_sends_only(campaign_factory):
@@ -89,8 +98,12 @@ def test_failure_rate_counts_recent_non_sends_only(campaign_factory):
     now = timezone.now()
 
     def result(outcome, minutes_ago):
-        SendResult.objects.create(at=now - dt.timedelta(minutes=minutes_ago), campaign=campaign,
-                                  phone="+250780000001", outcome=outcome)
+        SendResult.objects.create(
+            at=now - dt.timedelta(minutes=minutes_ago),
+            campaign=campaign,
+            phone="+250780000001",
+            outcome=outcome,
+        )
 
     assert send_failure_rate(minutes=5) == 0.0
     for outcome in ["sent", "sent", "failed", "retry"]:

@@ -58,12 +58,17 @@ def test_paused_campaigns_never_count_as_stalled(campaign_factory):
     campaign.last_progress_at = ago(3600)
     campaign.save()
     assert dispatcher_health() | {"detail": ""} == {
-        "state": "green", "reason": "ok", "detail": "", "queue_length": 0, "running": 0
+        "state": "green",
+        "reason": "ok",
+        "detail": "",
+        "queue_length": 0,
+        "running": 0,
     }
 
 
-def test_the_status_api_reports_the_campaign_dispatcher_probe(client_for, support_user,
-                                                              campaign_factory):
+def test_the_status_api_reports_the_campaign_dispatcher_probe(
+    client_for, support_user, campaign_factory
+):
     leases.heartbeat_write(now=timezone.now())
     campaign = campaign_factory(3)
     campaign.last_progress_at = ago(200)
@@ -81,8 +86,12 @@ def test_the_watchdog_writes_a_heartbeat_and_rekicks_orphaned_campaigns(campaign
 
     orphan = campaign_factory(1, name="orphan")
     held = campaign_factory(1, name="held")
-    DispatchLease.objects.create(campaign=held, holder="h", expires_at=timezone.now()
-                                 + dt.timedelta(seconds=30), acquired_at=timezone.now())
+    DispatchLease.objects.create(
+        campaign=held,
+        holder="h",
+        expires_at=timezone.now() + dt.timedelta(seconds=30),
+        acquired_at=timezone.now(),
+    )
     waiting = campaign_factory(1, name="waiting")
     waiting.next_send_at = timezone.now() + dt.timedelta(hours=3)
     waiting.save()
@@ -97,5 +106,7 @@ def test_the_watchdog_schedule_exists():
 
     schedule = Schedule.objects.get(name="campaigns.dispatch_watchdog")
     assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
-        "campaigns.tasks.dispatch_watchdog", Schedule.MINUTES, 1
+        "campaigns.tasks.dispatch_watchdog",
+        Schedule.MINUTES,
+        1,
     )

@@ -35,8 +35,9 @@ def secrets_manager(settings, monkeypatch, moto_endpoint):
     settings.AWS_SECRETS_ENDPOINT_URL = moto_endpoint
     settings.SECRETS_MANAGER_ENABLED = True
     settings.SECRETS_MANAGER_PROBE_SECRET = PROBE_SECRET
-    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint,
-                          region_name=settings.AWS_REGION)
+    client = boto3.client(
+        "secretsmanager", endpoint_url=moto_endpoint, region_name=settings.AWS_REGION
+    )
     client.create_secret(Name=PROBE_SECRET, SecretString="first-value")
     return client
 

@@ -7,8 +7,9 @@ def _force(client):
     assert client.get("/api/integrations/status", {"force": "true"}).status_code == 200
 
 
-def test_banner_appears_while_red_and_disappears_when_green(client_for, support_user,
-                                                            everything_up):
+def test_banner_appears_while_red_and_disappears_when_green(
+    client_for, support_user, everything_up
+):
     client = client_for(support_user)
     _force(client)
     assert VOUCHER_COPY not in client.get("/admin/").content.decode()
@@ -43,8 +44,9 @@ def test_amber_is_not_a_banner(client_for, support_user, everything_up):
     assert VOUCHER_COPY not in client.get("/admin/").content.decode()
 
 
-def test_banner_comes_from_stored_probes_after_the_cache_expires(client_for, support_user,
-                                                                 everything_up):
+def test_banner_comes_from_stored_probes_after_the_cache_expires(
+    client_for, support_user, everything_up
+):
     from django.core.cache import cache
 
     client = client_for(support_user)

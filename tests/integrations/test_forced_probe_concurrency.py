@@ -60,8 +60,14 @@ def test_twenty_concurrent_forced_requests_run_each_probe_once(everything_up, su
     assert len(results) == 20
     assert {status for status, _ in results} == {200}
     assert len({body["checked_at"] for _, body in results}) == 1
-    for service in ("voucher_png", "whatsapp", "supabase_management", "vercel", "pagerduty",
-                    "slack"):
+    for service in (
+        "voucher_png",
+        "whatsapp",
+        "supabase_management",
+        "vercel",
+        "pagerduty",
+        "slack",
+    ):
         assert len(everything_up.calls(service)) == 1, service
 
 

@@ -54,11 +54,14 @@ def test_no_planted_secret_anywhere(planted, client_for, support_user, caplog, f
         client.get("/admin/integrations/voucher-preview/", {"code": "V-1"}),
     ]
     # The simulator really received the planted credentials (so the test can fail).
-    assert any(c["headers"].get("apikey") == PLANTED["SUPABASE_FUNCTIONS_APIKEY"]
-               for c in planted.calls("voucher_png"))
+    assert any(
+        c["headers"].get("apikey") == PLANTED["SUPABASE_FUNCTIONS_APIKEY"]
+        for c in planted.calls("voucher_png")
+    )
     try:
-        SendWhatsAppClient().send(to="+250788000001", template="t", variables={},
-                                  idempotency_key="leak-check")
+        SendWhatsAppClient().send(
+            to="+250788000001", template="t", variables={}, idempotency_key="leak-check"
+        )
     except IntegrationError as exc:
         _assert_clean(repr(exc) + str(exc) + repr(vars(exc)), "an exception")
     for response in responses:
@@ -78,8 +81,9 @@ def test_secret_values_are_not_logged_even_at_debug(secrets_manager, caplog):
     caplog.set_level(logging.DEBUG)
     client = SecretsManagerClient()
     client.put("prod/easymo/supabase/service-role", "sb_secret_PLANTEDrotatedKEY0002")
-    assert client.get_current("prod/easymo/supabase/service-role") == \
-        "sb_secret_PLANTEDrotatedKEY0002"
+    assert (
+        client.get_current("prod/easymo/supabase/service-role") == "sb_secret_PLANTEDrotatedKEY0002"
+    )
     assert caplog.records  # debug logging is on and something was logged
     for record in caplog.records:
         assert "PLANTEDrotatedKEY" not in record.getMessage(), record.name

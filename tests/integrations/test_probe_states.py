@@ -41,16 +41,18 @@ def test_probe_state_for_fault(simulator, settings, service, fault, key, state, 
     assert (outcome.state, outcome.reason) == (state, reason), outcome.detail
 
 
-@pytest.mark.parametrize("key", ["voucher_png", "whatsapp", "supabase_management", "vercel",
-                                 "pagerduty", "slack"])
+@pytest.mark.parametrize(
+    "key", ["voucher_png", "whatsapp", "supabase_management", "vercel", "pagerduty", "slack"]
+)
 def test_probe_green_against_simulator(simulator, key):
     outcome = _probe(key)
     assert (outcome.state, outcome.reason) == ("green", "ok"), outcome.detail
     assert outcome.latency_ms is not None
 
 
-@pytest.mark.parametrize("key", ["voucher_png", "whatsapp", "supabase_management", "vercel",
-                                 "pagerduty", "slack"])
+@pytest.mark.parametrize(
+    "key", ["voucher_png", "whatsapp", "supabase_management", "vercel", "pagerduty", "slack"]
+)
 def test_probe_unreachable_when_nothing_listens(simulator, key):
     simulator.stop()
     outcome = _probe(key)
@@ -113,7 +115,8 @@ def test_secrets_manager_unreachable(secrets_manager, settings):
 
 
 def test_unregistered_dispatcher_is_not_configured(probe_registry):
-    probe_registry.register_probe("campaign_dispatcher",
-                                  probe_registry.probe_campaign_dispatcher_missing)
+    probe_registry.register_probe(
+        "campaign_dispatcher", probe_registry.probe_campaign_dispatcher_missing
+    )
     outcome = _probe("campaign_dispatcher")
     assert (outcome.state, outcome.reason) == ("red", "not_configured")

@@ -21,7 +21,9 @@ from integrations.errors import (
 def test_supabase_function_status_and_auth_header(simulator):
     client = SupabaseManagementClient()
     assert {f["slug"]: f["status"] for f in client.functions()} == {
-        "voucher-png": "ACTIVE", "send-whatsapp": "ACTIVE"}
+        "voucher-png": "ACTIVE",
+        "send-whatsapp": "ACTIVE",
+    }
     simulator.set_function_status("voucher-png", "THROTTLED")
     assert client.function("voucher-png")["status"] == "THROTTLED"
     call = simulator.calls("supabase_management")[-1]
@@ -59,8 +61,11 @@ def test_supabase_api_keys_create_revoke_and_legacy_disable(simulator):
 
 @pytest.mark.parametrize(
     ("fault", "error", "status"),
-    [({"revoked": True}, Rejected, 401), ({"status": 429, "retry_after": 9}, RateLimited, 429),
-     ({"status": 500}, Unavailable, 500)],
+    [
+        ({"revoked": True}, Rejected, 401),
+        ({"status": 429, "retry_after": 9}, RateLimited, 429),
+        ({"status": 500}, Unavailable, 500),
+    ],
 )
 def test_supabase_faults(simulator, fault, error, status):
     simulator.set_fault("supabase_management", **fault)
@@ -94,10 +99,12 @@ def test_supabase_not_configured_without_token(settings):
 
 def test_vercel_env_upsert_list_edit_delete(simulator):
     client = VercelClient()
-    created = client.env_upsert(key="SUPABASE_SERVICE_ROLE_KEY", value="new",
-                                targets=["production"])
-    again = client.env_upsert(key="SUPABASE_SERVICE_ROLE_KEY", value="newer",
-                              targets=["production"])
+    created = client.env_upsert(
+        key="SUPABASE_SERVICE_ROLE_KEY", value="new", targets=["production"]
+    )
+    again = client.env_upsert(
+        key="SUPABASE_SERVICE_ROLE_KEY", value="newer", targets=["production"]
+    )
     assert again["id"] == created["id"]
     envs = client.env_list()
     assert [e["key"] for e in envs] == ["SUPABASE_SERVICE_ROLE_KEY"]
@@ -131,9 +138,11 @@ def test_vercel_failed_deploy_raises(simulator):
 
 @pytest.mark.parametrize(
     ("fault", "error", "code"),
-    [({"revoked": True}, Rejected, "forbidden"),
-     ({"status": 429, "retry_after": 2}, RateLimited, "rate_limited"),
-     ({"status": 500}, Unavailable, "internal_server_error")],
+    [
+        ({"revoked": True}, Rejected, "forbidden"),
+        ({"status": 429, "retry_after": 2}, RateLimited, "rate_limited"),
+        ({"status": 500}, Unavailable, "internal_server_error"),
+    ],
 )
 def test_vercel_faults(simulator, fault, error, code):
     simulator.set_fault("vercel", **fault)
@@ -196,8 +205,11 @@ def test_pagerduty_rest_without_from_email_is_not_configured(simulator, settings
 
 @pytest.mark.parametrize(
     ("fault", "error", "code"),
-    [({"revoked": True}, Rejected, "2006"), ({"status": 429}, RateLimited, "429"),
-     ({"status": 500}, Unavailable, "")],
+    [
+        ({"revoked": True}, Rejected, "2006"),
+        ({"status": 429}, RateLimited, "429"),
+        ({"status": 500}, Unavailable, ""),
+    ],
 )
 def test_pagerduty_rest_faults(simulator, fault, error, code):
     simulator.set_fault("pagerduty", **fault)
@@ -217,8 +229,9 @@ def test_slack_post_message(simulator):
     assert call["headers"]["authorization"] == "Bearer xoxb-sim-bot-token"
 
 
-@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived",
-                                   "invalid_auth"])
+@pytest.mark.parametrize(
+    "error", ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth"]
+)
 def test_slack_ok_false_is_rejected_with_its_code(simulator, error):
     simulator.set_fault("slack", slack_error=error)
     with pytest.raises(Rejected) as exc:

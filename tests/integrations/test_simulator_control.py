@@ -12,14 +12,16 @@ from integrations.errors import RateLimited, Rejected
 
 
 def _send(key):
-    return SendWhatsAppClient().send(to="+250788000001", template="t", variables={},
-                                     idempotency_key=key)
+    return SendWhatsAppClient().send(
+        to="+250788000001", template="t", variables={}, idempotency_key=key
+    )
 
 
 def test_faults_state_and_reset_over_http(simulator):
     control = f"{simulator.url}/_control"
-    response = httpx.post(f"{control}/faults", json={"service": "whatsapp", "status": 429,
-                                                     "retry_after": 2})
+    response = httpx.post(
+        f"{control}/faults", json={"service": "whatsapp", "status": 429, "retry_after": 2}
+    )
     assert response.status_code == 200
     with pytest.raises(RateLimited):
         _send("k1")
@@ -39,8 +41,9 @@ def test_faults_state_and_reset_over_http(simulator):
 
 
 def test_unknown_fault_field_is_400(simulator):
-    response = httpx.post(f"{simulator.url}/_control/faults", json={"service": "whatsapp",
-                                                                    "explode": True})
+    response = httpx.post(
+        f"{simulator.url}/_control/faults", json={"service": "whatsapp", "explode": True}
+    )
     assert response.status_code == 400
 
 
@@ -65,7 +68,9 @@ def test_concurrent_sends_with_one_key_send_once(simulator):
 def test_manage_py_simulate_serves_in_the_foreground(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "simulate", "--port", "0", "--aws-port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**__import__("os").environ, "DEBUG": "true"},
     )
     try:

@@ -1,10 +1,17 @@
 """GET /api/integrations/status: the contract in contracts.md."""
 
-
 from integrations.probes import GREEN, ProbeOutcome
 
-CONTRACT_KEYS = {"voucher_png", "whatsapp", "campaign_dispatcher", "pagerduty", "slack",
-                 "secrets_manager", "vercel", "supabase_management"}
+CONTRACT_KEYS = {
+    "voucher_png",
+    "whatsapp",
+    "campaign_dispatcher",
+    "pagerduty",
+    "slack",
+    "secrets_manager",
+    "vercel",
+    "supabase_management",
+}
 URL = "/api/integrations/status"
 
 
@@ -28,11 +35,13 @@ def test_bad_force_value_is_400(client_for, support_user):
     assert response.json()["error"] == "invalid_request"
 
 
-def test_shape_and_keys_when_nothing_is_configured(client_for, auditor_user, settings,
-                                                   probe_registry):
+def test_shape_and_keys_when_nothing_is_configured(
+    client_for, auditor_user, settings, probe_registry
+):
     # As before campaigns registers its dispatcher probe: that one is not configured too.
-    probe_registry.register_probe("campaign_dispatcher",
-                                  probe_registry.probe_campaign_dispatcher_missing)
+    probe_registry.register_probe(
+        "campaign_dispatcher", probe_registry.probe_campaign_dispatcher_missing
+    )
     settings.SUPABASE_FUNCTIONS_ENABLED = False
     settings.SUPABASE_MANAGEMENT_ENABLED = False
     settings.VERCEL_ENABLED = False
@@ -48,7 +57,9 @@ def test_shape_and_keys_when_nothing_is_configured(client_for, auditor_user, set
     keys = {item["key"] for item in body["integrations"]}
     assert CONTRACT_KEYS <= keys
     for item in body["integrations"]:
-        assert {"key", "label", "state", "reason", "detail", "latency_ms", "checked_at"} <= set(item)
+        assert {"key", "label", "state", "reason", "detail", "latency_ms", "checked_at"} <= set(
+            item
+        )
         assert (item["state"], item["reason"]) == ("red", "not_configured")
     dispatcher = next(i for i in body["integrations"] if i["key"] == "campaign_dispatcher")
     assert "queue_length" in dispatcher
@@ -81,8 +92,9 @@ def test_overall_is_the_worst_state(client_for, support_user, everything_up, pro
     assert body["overall"] == "red"
 
 
-def test_cached_result_is_served_until_forced(client_for, support_user, everything_up,
-                                              probe_registry):
+def test_cached_result_is_served_until_forced(
+    client_for, support_user, everything_up, probe_registry
+):
     _green_dispatcher(probe_registry)
     api = client_for(support_user)
     first = api.get(URL).json()  # nothing cached yet: probes now
@@ -99,8 +111,9 @@ def test_cached_result_is_served_until_forced(client_for, support_user, everythi
     assert len(everything_up.calls("voucher_png")) == calls + 1
 
 
-def test_stale_rows_are_reprobed_without_force(client_for, support_user, everything_up,
-                                               probe_registry):
+def test_stale_rows_are_reprobed_without_force(
+    client_for, support_user, everything_up, probe_registry
+):
     from datetime import timedelta
 
     from django.core.cache import cache

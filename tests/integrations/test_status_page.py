@@ -6,15 +6,24 @@ STATUS_PAGE = "/admin/integrations/proberesult/"
 PROBE_NOW = "/admin/integrations/proberesult/probe-now/"
 
 
-def test_status_page_shows_a_tile_per_integration_and_history(client_for, support_user,
-                                                              everything_up):
+def test_status_page_shows_a_tile_per_integration_and_history(
+    client_for, support_user, everything_up
+):
     client = client_for(support_user)
     everything_up.set_fault("vercel", status=500)
     response = client.get(STATUS_PAGE)
     assert response.status_code == 200
     html = response.content.decode()
-    for key in ("voucher_png", "whatsapp", "campaign_dispatcher", "pagerduty", "slack",
-                "secrets_manager", "vercel", "supabase_management"):
+    for key in (
+        "voucher_png",
+        "whatsapp",
+        "campaign_dispatcher",
+        "pagerduty",
+        "slack",
+        "secrets_manager",
+        "vercel",
+        "supabase_management",
+    ):
         assert f'data-integration="{key}"' in html
     assert 'data-integration="vercel" data-state="red"' in html
     assert "HTTP 500" in html

@@ -18,8 +18,11 @@ def test_preview_success_inlines_the_png(client_for, support_user, simulator):
 def test_preview_not_configured_falls_back_to_code_view(client_for, support_user, settings):
     settings.SUPABASE_URL = ""
     settings.SUPABASE_FUNCTIONS_ENABLED = False
-    html = client_for(support_user).get(PREVIEW, {"code": "V-ABC-123", "fragment": "1"}) \
+    html = (
+        client_for(support_user)
+        .get(PREVIEW, {"code": "V-ABC-123", "fragment": "1"})
         .content.decode()
+    )
     assert 'data-result="not_configured"' in html
     assert '<code class="preview-error-code">not_configured</code>' in html
     assert 'class="voucher-code"' in html and "V-ABC-123" in html
@@ -62,13 +65,16 @@ def test_anonymous_is_sent_to_login(client, db):
     assert "/admin/login/" in response["Location"]
 
 
-def test_voucher_admin_page_has_preview_button_and_code_view(client_for, support_user,
-                                                             voucher_factory,
-                                                             station_with_token):
+def test_voucher_admin_page_has_preview_button_and_code_view(
+    client_for, support_user, voucher_factory, station_with_token
+):
     station, _ = station_with_token
     voucher = voucher_factory(amount="7500", stations=[station])
-    html = client_for(support_user).get(f"/admin/vouchers/voucher/{voucher.pk}/change/") \
+    html = (
+        client_for(support_user)
+        .get(f"/admin/vouchers/voucher/{voucher.pk}/change/")
         .content.decode()
+    )
     assert 'id="voucher-preview-open"' in html
     assert f"{PREVIEW}?code={voucher.code}" in html
     assert 'id="voucher-preview-dialog"' in html

@@ -10,7 +10,9 @@ from vouchers.models import VoucherEvent
 
 @pytest.fixture
 def superuser(django_user_model, db):
-    return django_user_model.objects.create_superuser("root", "root@example.com", "a-long-password-123")
+    return django_user_model.objects.create_superuser(
+        "root", "root@example.com", "a-long-password-123"
+    )
 
 
 @pytest.fixture
@@ -23,11 +25,20 @@ def test_audit_entries_cannot_be_changed_or_deleted_through_the_admin(request, c
     client.force_login(request.getfixturevalue(who))
     change = reverse("admin:audit_auditentry_change", args=[entry.pk])
     assert client.post(change, {"action": "rewritten"}).status_code == 403
-    assert client.post(reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
-    assert client.post(reverse("admin:audit_auditentry_add"), {"action": "forged"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:audit_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("admin:audit_auditentry_add"), {"action": "forged"}).status_code == 403
+    )
     entry.refresh_from_db()
     assert entry.action == "test.something"
-    assert AuditEntry.objects.count() >= 1 and not AuditEntry.objects.filter(action="forged").exists()
+    assert (
+        AuditEntry.objects.count() >= 1 and not AuditEntry.objects.filter(action="forged").exists()
+    )
 
 
 def test_the_audit_detail_page_is_readable_but_has_no_save_button(client, superuser, entry):
@@ -37,11 +48,23 @@ def test_the_audit_detail_page_is_readable_but_has_no_save_button(client, superu
     assert 'name="_save"' not in page
 
 
-def test_voucher_events_cannot_be_changed_or_deleted_through_the_admin(client, superuser, voucher_factory):
+def test_voucher_events_cannot_be_changed_or_deleted_through_the_admin(
+    client, superuser, voucher_factory
+):
     voucher = voucher_factory()
     event = VoucherEvent.objects.get(voucher=voucher)
     client.force_login(superuser)
-    assert client.post(reverse("admin:vouchers_voucherevent_change", args=[event.pk]), {"kind": "redeemed"}).status_code == 403
-    assert client.post(reverse("admin:vouchers_voucherevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:vouchers_voucherevent_change", args=[event.pk]), {"kind": "redeemed"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            reverse("admin:vouchers_voucherevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     event.refresh_from_db()
     assert event.kind == "issued"

@@ -45,7 +45,9 @@ def test_redeemed_voucher_needs_time_and_station(db):
         Voucher.objects.create(code="V-R", amount=Decimal("1"), currency="RWF", status="redeemed")
 
 
-@pytest.mark.parametrize("phone", ["0788123456", "+0788123456", "+2507881234567890", "250788123456", "+25078812a456"])
+@pytest.mark.parametrize(
+    "phone", ["0788123456", "+0788123456", "+2507881234567890", "250788123456", "+25078812a456"]
+)
 def test_phone_must_be_e164_in_the_database(campaign, phone):
     with pytest.raises((IntegrityError, DataError)), transaction.atomic():
         Target.objects.create(campaign=campaign, phone=phone)

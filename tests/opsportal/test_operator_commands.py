@@ -26,7 +26,9 @@ def _database_contains(text: str) -> bool:
             "WHERE table_schema = 'public' AND data_type IN ('character varying', 'text', 'jsonb')"
         )
         for table, column in cursor.fetchall():
-            cursor.execute(f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1', [f"%{text}%"])
+            cursor.execute(
+                f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1', [f"%{text}%"]
+            )
             if cursor.fetchone():
                 return True
     return False
@@ -50,8 +52,17 @@ def test_create_station_refuses_a_duplicate_code(db):
 def test_issue_vouchers_prints_unique_codes_one_per_line(db):
     run("create_station", "KGL-012", "--name", "A")
     output = run(
-        "issue_vouchers", "--count", "250", "--amount", "5000.50", "--currency", "rwf",
-        "--station", "KGL-012", "--expires-in-days", "30",
+        "issue_vouchers",
+        "--count",
+        "250",
+        "--amount",
+        "5000.50",
+        "--currency",
+        "rwf",
+        "--station",
+        "KGL-012",
+        "--expires-in-days",
+        "30",
     )
     codes = output.split()
     assert len(codes) == len(set(codes)) == 250
@@ -72,7 +83,10 @@ def test_issue_vouchers_prints_unique_codes_one_per_line(db):
         (["--count", "1", "--amount", "-3", "--currency", "RWF"], "positive"),
         (["--count", "1", "--amount", "1.234", "--currency", "RWF"], "two decimal"),
         (["--count", "1", "--amount", "1", "--currency", "RWFX"], "ISO 4217"),
-        (["--count", "1", "--amount", "1", "--currency", "RWF", "--station", "NOPE"], "Unknown station"),
+        (
+            ["--count", "1", "--amount", "1", "--currency", "RWF", "--station", "NOPE"],
+            "Unknown station",
+        ),
     ],
 )
 def test_issue_vouchers_explains_bad_input_and_issues_nothing(db, args, message):
@@ -114,8 +128,15 @@ def test_demo_is_idempotent_and_creates_one_login_per_role(db):
     first = run("demo")
     counts = (Station.objects.count(), Voucher.objects.count(), get_user_model().objects.count())
     second = run("demo")
-    assert counts == (Station.objects.count(), Voucher.objects.count(), get_user_model().objects.count())
+    assert counts == (
+        Station.objects.count(),
+        Voucher.objects.count(),
+        get_user_model().objects.count(),
+    )
     assert counts[1] >= 300
     for role in ["support", "ops", "admin", "auditor"]:
-        assert f"{role}" in first and get_user_model().objects.get(username=role).groups.filter(name=role).exists()
+        assert (
+            f"{role}" in first
+            and get_user_model().objects.get(username=role).groups.filter(name=role).exists()
+        )
     assert "token" in first and "token" not in second  # station tokens are shown once

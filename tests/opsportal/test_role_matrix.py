@@ -71,7 +71,9 @@ def test_auditor_can_change_nothing_anywhere_in_the_admin(personas):
 def test_auditor_post_to_a_change_form_is_refused(personas, client, campaign_for_roles):
     client.force_login(personas["auditor"])
     url = reverse("admin:campaigns_campaign_change", args=[campaign_for_roles.pk])
-    response = client.post(url, {"name": "renamed", "template": "x", "throttle_per_minute": 1, "time_zone": "UTC"})
+    response = client.post(
+        url, {"name": "renamed", "template": "x", "throttle_per_minute": 1, "time_zone": "UTC"}
+    )
     assert response.status_code == 403
     campaign_for_roles.refresh_from_db()
     assert campaign_for_roles.name == "Promo"
@@ -93,7 +95,10 @@ def test_ops_may_edit_a_campaign_but_support_may_not(personas, client, campaign_
     response = client.post(url, form)
     assert response.status_code == 302, response.content[:2000]
     campaign_for_roles.refresh_from_db()
-    assert (campaign_for_roles.name, campaign_for_roles.throttle_per_minute) == ("Promo (edited)", 120)
+    assert (campaign_for_roles.name, campaign_for_roles.throttle_per_minute) == (
+        "Promo (edited)",
+        120,
+    )
 
 
 def test_non_staff_users_cannot_enter_the_admin(db, client, django_user_model):

@@ -22,7 +22,9 @@ def test_a_token_acts_as_its_user_with_that_users_permissions(client, ops_token)
 
 
 def test_last_use_time_and_address_are_recorded(client, ops_token):
-    client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {ops_token.plaintext}", REMOTE_ADDR="10.1.2.3")
+    client.get(
+        "/api/me", HTTP_AUTHORIZATION=f"Bearer {ops_token.plaintext}", REMOTE_ADDR="10.1.2.3"
+    )
     token = ApiToken.objects.get(pk=ops_token.token.pk)
     assert token.last_used_at is not None and token.last_used_ip == "10.1.2.3"
 
@@ -34,7 +36,9 @@ def test_anonymous_api_calls_get_401_json(client, db):
 
 
 def test_an_unknown_token_gets_401(client, db):
-    response = client.get("/api/me", HTTP_AUTHORIZATION="Bearer opsp_not-a-real-token-at-all-xxxxxxxx")
+    response = client.get(
+        "/api/me", HTTP_AUTHORIZATION="Bearer opsp_not-a-real-token-at-all-xxxxxxxx"
+    )
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
 
 

@@ -18,8 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8787)
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--aws-port", type=int, default=8788,
-                            help="moto server port for Secrets Manager; 0 = do not start it")
+        parser.add_argument(
+            "--aws-port",
+            type=int,
+            default=8788,
+            help="moto server port for Secrets Manager; 0 = do not start it",
+        )
 
     def handle(self, *args, port, host, aws_port, **options):
         # Serve at once (moto takes seconds to start): the EFs answer while AWS warms up.
@@ -51,9 +55,11 @@ class Command(BaseCommand):
         server.start()
         endpoint = f"http://{host}:{port}"
         client = boto3.client(
-            "secretsmanager", endpoint_url=endpoint,
+            "secretsmanager",
+            endpoint_url=endpoint,
             region_name=os.environ.get("AWS_REGION", "eu-west-1"),
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
         for name in DEMO_SECRETS:
             client.create_secret(Name=name, SecretString="sb_secret_demo_only_not_a_real_key")

@@ -18,5 +18,7 @@ class Command(BaseCommand):
         if not user.is_staff or not user.is_active:
             raise CommandError(f"{username} is not an active staff user.")
         issued = api_token_create(user=user, name=name)
-        self.stdout.write(f"Token for {username} (shown once; use as 'Authorization: Bearer <token>'):")
+        self.stdout.write(
+            f"Token for {username} (shown once; use as 'Authorization: Bearer <token>'):"
+        )
         self.stdout.write(issued.plaintext)

@@ -10,7 +10,11 @@ from vouchers.models import Station, Voucher
 from vouchers.services import station_create, vouchers_issue
 
 DEMO_PASSWORD = "opsportal-demo"
-STATIONS = [("KGL-001", "Kigali Remera"), ("KGL-002", "Kigali Nyamirambo"), ("HYE-001", "Huye Centre")]
+STATIONS = [
+    ("KGL-001", "Kigali Remera"),
+    ("KGL-002", "Kigali Nyamirambo"),
+    ("HYE-001", "Huye Centre"),
+]
 DEMO_VOUCHERS = 300
 DEMO_TARGETS = 200
 
@@ -21,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             for role in ROLES:
-                staff_create(username=role, role=role, password=DEMO_PASSWORD, email=f"{role}@example.com")
+                staff_create(
+                    username=role, role=role, password=DEMO_PASSWORD, email=f"{role}@example.com"
+                )
             new_tokens = self._stations()
             self._vouchers()
             self._campaign()
@@ -47,7 +53,11 @@ class Command(BaseCommand):
         half = missing // 2
         vouchers_issue(count=half, amount=Decimal("5000"), currency="RWF", expires_in_days=90)
         vouchers_issue(
-            count=missing - half, amount=Decimal("10000"), currency="RWF", stations=kigali, expires_in_days=30
+            count=missing - half,
+            amount=Decimal("10000"),
+            currency="RWF",
+            stations=kigali,
+            expires_in_days=30,
         )
 
     def _campaign(self) -> None:

@@ -17,13 +17,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr, **options):
         manage = [sys.executable, "manage.py"]
-        commands = {"web": [*manage, "runserver", addr, "--noreload"], "worker": [*manage, "qcluster"]}
+        commands = {
+            "web": [*manage, "runserver", addr, "--noreload"],
+            "worker": [*manage, "qcluster"],
+        }
         from django.core.management import get_commands
 
         if "simulate" in get_commands():
             commands["simulator"] = [*manage, "simulate", "--port", str(SIMULATOR_PORT)]
-        procs = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
-        self.stdout.write(f"Started {', '.join(procs)}. OpsPortal: http://{addr}/admin/ — Ctrl-C stops all.")
+        procs = {
+            name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()
+        }
+        self.stdout.write(
+            f"Started {', '.join(procs)}. OpsPortal: http://{addr}/admin/ — Ctrl-C stops all."
+        )
         stop = False
 
         def _stop(signum, frame):
@@ -36,7 +43,9 @@ class Command(BaseCommand):
             while not stop:
                 for name, proc in procs.items():
                     if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest.")
+                        self.stderr.write(
+                            f"{name} exited with {proc.returncode}; stopping the rest."
+                        )
                         stop = True
                 time.sleep(0.5)
         finally:
