@@ -175,6 +175,8 @@ def _app_statement_phase(url, tokens):
                     "lr": "",
                     "q": "",
                     "ms": 0.0,
+                    "ak": f"a-{n}",
+                    "ar": None,
                 }
                 outcome = conn.execute(REDEEM_SQL, params, prepare=True).fetchone()[0]
                 assert outcome == "redeemed", outcome
