@@ -12,6 +12,7 @@ Prints rate, p50, p99 and the ratio of 3 to 1. Asserts correctness only.
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -111,7 +112,7 @@ def bench_db():
                 " created_at) VALUES (%s, %s, true, %s, now(), now())",
                 [f"BENCH-{i:02d}", f"Bench {i}", station_token_hash(token)],
             )
-        for prefix in ("SQL", "APP", "HTTP"):
+        for prefix in ("SQL", "APP", "HTTP", "WRK"):
             conn.execute(
                 "INSERT INTO vouchers_voucher (code, amount, currency, status, created_at)"
                 " SELECT %s || '-' || g, 5000, 'RWF', 'issued', now()"
@@ -265,7 +266,53 @@ def _http_phase(port, tokens):
     return latencies, elapsed, statuses
 
 
-def test_redeem_benchmark(bench_db, gunicorn):
+WRK_THREADS = 2
+WRK_SCRIPT = """
+local n, tid, token = 0, 0, ""
+local next_id = 0
+function setup(thread) thread:set("tid", next_id); next_id = next_id + 1 end
+function init(args) token = args[1 + (tid %% #args)] end
+function request()
+  local i = tid + %(threads)d * n
+  n = n + 1
+  return wrk.format("POST", "/api/station/redeem", {
+    ["Authorization"] = "Bearer " .. token, ["Idempotency-Key"] = "w-" .. i,
+    ["Content-Type"] = "application/json"}, '{"code": "WRK-' .. i .. '"}')
+end
+"""
+
+
+def _wrk_phase(port, tokens, tmp_path):
+    """The same requests from wrk (C, keep-alive): the server's rate without a Python
+    client competing for the same two cores."""
+    script = tmp_path / "redeem.lua"
+    script.write_text(WRK_SCRIPT % {"threads": WRK_THREADS})
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{HTTP_CLIENTS}",
+            f"-d{DURATION:.0f}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+            "--",
+            *tokens[:WRK_THREADS],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=DURATION + 60,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50, p99 = (re.search(rf"\s{q}%\s+([\d.]+)(us|ms|s)", out).groups() for q in (50, 99))
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, float(p50[0]) * scale[p50[1]], float(p99[0]) * scale[p99[1]], errors
+
+
+def test_redeem_benchmark(bench_db, gunicorn, tmp_path):
     url, tokens = bench_db["url"], bench_db["tokens"]
     # Warm every worker (imports, connections) outside the measured window.
     for i in range(WORKERS * 4):
@@ -280,6 +327,16 @@ def test_redeem_benchmark(bench_db, gunicorn):
     http_rate = _report(f"POST /api/station/redeem ({HTTP_CLIENTS} clients)", http_lat, http_s)
     print(f"ratio API / raw SQL: {100 * http_rate / sql_rate:.1f} %   (goal >= 25 %, p99 <= 20 ms)")
     print(f"HTTP statuses: {statuses}")
+    if shutil.which("wrk"):
+        rate, p50, p99, errors = _wrk_phase(gunicorn, tokens, tmp_path)
+        print(
+            f"{'POST /api/station/redeem, wrk (' + str(HTTP_CLIENTS) + ' conns)':<44}"
+            f" {rate:8.0f} /s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+        )
+        print(f"ratio API (wrk) / raw SQL: {100 * rate / sql_rate:.1f} %")
+        assert errors is None, errors.group(0)
+    else:
+        print("wrk not installed (apt-get install wrk): Python client figures only")
 
     assert statuses == {200: len(http_lat)}
     with psycopg.connect(url) as conn:
