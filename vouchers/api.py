@@ -40,6 +40,9 @@ def redeem(request):
     response = HttpResponse(result.body, status=result.status, content_type=JSON)
     for name, value in result.headers.items():
         response[name] = value
+    # Refusals (404, 409, …) are routine outcomes, each already in the redeem attempt
+    # log: no WARNING line from django.request for every one of them.
+    response._has_been_logged = True
     return response
 
 
