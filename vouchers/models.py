@@ -80,7 +80,10 @@ class VoucherEvent(models.Model):
         REPLACEMENT_ISSUED = "replacement_issued"
         SCOPE_CHANGED = "scope_changed"
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="events")
+    # Indexed by voucherevent_voucher_at (voucher, at); a second index is write cost only.
+    voucher = models.ForeignKey(
+        Voucher, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     station = models.ForeignKey(
         Station, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -138,8 +141,8 @@ class RedeemAttempt(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField()
-    station = models.ForeignKey(
-        Station, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    station = models.ForeignKey(  # indexed by redeemattempt_station_id (station, -id)
+        Station, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
     code = models.CharField(max_length=64, blank=True)
@@ -172,7 +175,8 @@ class IdempotencyRecord(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (station, key) constraint.
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)  # SHA-256 of the canonical request body
     status_code = models.PositiveSmallIntegerField()
@@ -193,7 +197,8 @@ class RedeemRateWindow(models.Model):
     """Per-station request counter for one fixed window (shared by every process)."""
 
     id = models.BigAutoField(primary_key=True)
-    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the unique (station, window_start) constraint.
+    station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="+", db_index=False)
     window_start = models.DateTimeField()
     hits = models.PositiveIntegerField(default=0)
 
