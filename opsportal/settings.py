@@ -233,6 +233,8 @@ INTEGRATIONS_PROBE_HISTORY_DAYS = env.int("INTEGRATIONS_PROBE_HISTORY_DAYS", def
 
 # --- Station redeem API ---
 REDEEM_IDEMPOTENCY_RETENTION_DAYS = env.int("REDEEM_IDEMPOTENCY_RETENTION_DAYS", default=7)
+# The redeem attempt log (one row per call) is kept this long, then purged daily.
+REDEEM_ATTEMPT_RETENTION_DAYS = env.int("REDEEM_ATTEMPT_RETENTION_DAYS", default=90)
 REDEEM_RATE_LIMIT_PER_MINUTE = env.int("REDEEM_RATE_LIMIT_PER_MINUTE", default=600)
 
 # --- Audit ---

@@ -14,6 +14,7 @@ from vouchers.models import (
     CURRENCY,
     STATION_CODE,
     IdempotencyRecord,
+    RedeemAttempt,
     RedeemRateWindow,
     Station,
     Voucher,
@@ -287,3 +288,27 @@ def idempotency_records_purge(*, now=None) -> int:
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     RedeemRateWindow.objects.filter(window_start__lt=now - timedelta(hours=1)).delete()
     return deleted
+
+
+ATTEMPT_PURGE_BATCH = 10_000
+
+
+def redeem_attempts_purge(*, now=None, batch: int = ATTEMPT_PURGE_BATCH) -> int:
+    """Delete redeem attempts older than REDEEM_ATTEMPT_RETENTION_DAYS, in short batches.
+
+    One row per redeem call adds up to millions a day; deleting them in one statement
+    would hold a long transaction and bloat the WAL in a burst, so each batch commits.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.REDEEM_ATTEMPT_RETENTION_DAYS)
+    total = 0
+    while True:
+        ids = list(
+            RedeemAttempt.objects.filter(at__lt=cutoff)
+            .order_by("at")
+            .values_list("id", flat=True)[:batch]
+        )
+        if not ids:
+            return total
+        deleted, _ = RedeemAttempt.objects.filter(id__in=ids).delete()
+        total += deleted

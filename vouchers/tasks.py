@@ -1,7 +1,11 @@
 """django-q2 entry points: thin, they call one service."""
 
-from vouchers.services import idempotency_records_purge
+from vouchers.services import idempotency_records_purge, redeem_attempts_purge
 
 
 def idempotency_records_purge_task() -> int:
     return idempotency_records_purge()
+
+
+def redeem_attempts_purge_task() -> int:
+    return redeem_attempts_purge()
