@@ -97,7 +97,10 @@ else:
     # `execute(..., prepare=True)`: the redeem statement would be parsed and planned on
     # every call (~0.8 ms of server CPU). Django's own cursors bind client-side and are
     # never prepared, so a threshold only enables the statements we prepare on purpose.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
+    # DATABASE_PREPARED_STATEMENTS=false: for a pooler that cannot keep them (PgBouncer
+    # in transaction mode before 1.21); the redeem statement then runs unprepared.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

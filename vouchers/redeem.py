@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 import audit
@@ -30,6 +30,10 @@ ALLOWED_FIELDS = frozenset({"code", "reference"})
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _BEARER = re.compile(r"Bearer ([\x21-\x7e]{1,512})")
 _RETRIES_AFTER_KEY_RACE = 3
+# The server no longer has our prepared statement (a pooler or DISCARD ALL dropped it)
+# or refuses its cached plan (a migration changed a result type): psycopg would keep
+# asking for it and every redeem on this connection would fail until it is recycled.
+_STALE_PREPARED_STATEMENT = frozenset({"26000", "42P05", "0A000"})
 
 
 class InvalidRequest(ValueError):
@@ -204,14 +208,27 @@ def _engine() -> str:
     return engine
 
 
+def _statement_once(params: dict) -> tuple:
+    if connection.in_atomic_block:
+        with transaction.atomic():  # a savepoint, so a lost key race can be retried
+            return _statement_run(params)
+    # Autocommit: the single statement (audit row included) is its own transaction,
+    # so a redemption costs one round trip and no BEGIN/COMMIT.
+    return _statement_run(params)
+
+
 def _redeem_execute(params: dict) -> tuple[str, int, str]:
     if _engine() == "sql":
-        if connection.in_atomic_block:
-            with transaction.atomic():  # a savepoint, so a lost key race can be retried
-                return _statement_run(params)
-        # Autocommit: the single statement (audit row included) is its own transaction,
-        # so a redemption costs one round trip and no BEGIN/COMMIT.
-        return _statement_run(params)
+        try:
+            return _statement_once(params)
+        except DatabaseError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) not in _STALE_PREPARED_STATEMENT:
+                raise
+            # Nothing was written. Inside a transaction the savepoint's rollback already
+            # made psycopg forget its prepared statements; otherwise start afresh.
+            if not connection.in_atomic_block:
+                connection.close()
+            return _statement_once(params)
     with transaction.atomic():
         row = redeem_orm_run(params)
         outcome, status, body, vid, vcode, scode, amount, currency, _ra = row
