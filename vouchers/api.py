@@ -26,6 +26,7 @@ def redeem(request):
             b'{"error": "invalid_request", "detail": "use POST"}', status=405, content_type=JSON
         )
         response["Allow"] = "POST"
+        response._has_been_logged = True  # a client's mistake, not the server's
         return response
     # Read at most one byte past the limit: an oversize body is refused, never buffered.
     body = b"x" * (MAX_BODY_BYTES + 1) if _oversize(request) else request.read(MAX_BODY_BYTES + 1)

@@ -17,6 +17,10 @@ def test_redeem_gets_security_headers_and_a_request_id_but_no_session(
         token, {"code": voucher_factory().code}, headers={"HTTP_X_REQUEST_ID": "till-7.42"}
     )
     assert response.status_code == 200
+    # Answered ahead of the session/auth middleware and the URL resolver.
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+    assert response.wsgi_request.resolver_match is None
     assert response.headers["X-Request-ID"] == "till-7.42"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Set-Cookie" not in response.headers
@@ -31,6 +35,15 @@ def test_a_session_cookie_does_not_make_the_station_api_a_browser_endpoint(
     response = redeem("stn_not-a-real-token", {"code": voucher_factory().code}, client=client)
     assert response.status_code == 401
     assert response.json() == {"error": "unauthorized"}
+
+
+def test_a_host_outside_allowed_hosts_is_refused(station_with_token, voucher_factory, redeem):
+    _, token = station_with_token
+    voucher = voucher_factory()
+    response = redeem(token, {"code": voucher.code}, headers={"HTTP_HOST": "evil.example"})
+    assert response.status_code == 400
+    voucher.refresh_from_db()
+    assert voucher.status == "issued"
 
 
 def test_wrong_method_is_refused_with_allow_header(client):
@@ -68,3 +81,33 @@ def test_redeem_statement_is_prepared_once_per_connection(
         prepared, executions = cursor.fetchone()
     assert prepared == 1
     assert executions == 3
+
+
+def _prepared_statements_forget():
+    """What a pooler handing us another server connection does: the server forgets our
+    prepared statements and psycopg does not know (libpq directly, below psycopg)."""
+    connection.ensure_connection()
+    result = connection.connection.pgconn.exec_(b"DEALLOCATE ALL")
+    assert result.command_status == b"DEALLOCATE ALL"
+
+
+def test_a_lost_prepared_statement_is_prepared_again(station_with_token, voucher_factory, redeem):
+    _, token = station_with_token
+    assert redeem(token, {"code": voucher_factory().code}).status_code == 200
+    _prepared_statements_forget()
+    assert redeem(token, {"code": voucher_factory().code}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_prepared_statement_is_prepared_again_in_autocommit(
+    station_with_token, voucher_factory, redeem
+):
+    _, token = station_with_token
+    first, second = voucher_factory(count=2)
+    assert redeem(token, {"code": first.code}).status_code == 200
+    _prepared_statements_forget()
+    response = redeem(token, {"code": second.code})
+    assert response.status_code == 200
+    second.refresh_from_db()
+    assert second.status == "redeemed"
+    assert second.events.filter(kind="redeemed").count() == 1
