@@ -8,7 +8,10 @@ latency: no thread pool, poller or GIL handoff on a request's path. Override any
 of these with GUNICORN_CMD_ARGS or command-line flags.
 """
 
-import multiprocessing
+import os
 
 worker_class = "sync"
-workers = 2 * multiprocessing.cpu_count()
+# The CPUs this process may run on (not the host's count, which a container may not
+# have); WEB_CONCURRENCY, gunicorn's usual variable, wins. Each worker holds one
+# database connection: keep workers × hosts below PostgreSQL's max_connections.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(0)))
