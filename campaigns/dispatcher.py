@@ -26,9 +26,11 @@ from django.utils import timezone
 
 from campaigns import leases
 from campaigns.models import Campaign, Target
+from campaigns.next_send import campaign_next_send_at
 from campaigns.outcomes import Outcome, outcome_for_error, outcome_for_success, outcomes_write
 from campaigns.pacing import Pacer
-from campaigns.quiet import quiet_next_start, quiet_window_end
+from campaigns.quiet import quiet_next_start
+from campaigns.services import campaign_complete
 from integrations.clients.edge_functions import SendWhatsAppClient
 from integrations.clients.keepalive import KeepAliveWhatsAppSender
 from integrations.errors import IntegrationError
@@ -130,12 +132,12 @@ class SliceRunner:
             if campaign.state != Campaign.State.RUNNING:
                 return SliceResult("not_running")
             now = self.clock()
-            wake = self._gate(campaign, now)
+            wake = campaign_next_send_at(campaign, now)
             if wake is None:
                 if not Target.objects.filter(
                     campaign_id=self.campaign_id, status=Target.Status.PENDING
                 ).exists():
-                    self._complete(now)
+                    campaign_complete(campaign_id=self.campaign_id, now=now)
                     return SliceResult("completed")
             if wake is not None and wake > now:
                 Campaign.objects.filter(pk=self.campaign_id).update(next_send_at=wake)
@@ -168,35 +170,6 @@ class SliceRunner:
                 return SliceResult(self._stop_reason())
             if time.monotonic() >= slice_end - TICK_SECONDS:
                 return SliceResult("slice_end")
-
-    def _gate(self, campaign: Campaign, now: dt.datetime) -> dt.datetime | None:
-        """When sending may happen next: None = now, or the later of quiet end/backoff/due."""
-        waits = []
-        quiet_end = quiet_window_end(
-            now=now,
-            start=campaign.quiet_hours_start,
-            end=campaign.quiet_hours_end,
-            tz=campaign.time_zone,
-        )
-        if quiet_end:
-            waits.append(quiet_end)
-        if campaign.backoff_until and campaign.backoff_until > now:
-            waits.append(campaign.backoff_until)
-        if waits:
-            return max(waits)
-        pending = Target.objects.filter(campaign_id=self.campaign_id, status=Target.Status.PENDING)
-        if (
-            pending.filter(next_attempt_at__isnull=True).exists()
-            or pending.filter(next_attempt_at__lte=now).exists()
-        ):
-            return None
-        first = (
-            pending.filter(next_attempt_at__isnull=False)
-            .order_by("next_attempt_at")
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        return first  # None only when nothing is pending (the caller completes)
 
     def _stop_reason(self) -> str:
         return "lease_lost" if getattr(self, "_lease_lost", False) else "not_running"
@@ -237,21 +210,6 @@ class SliceRunner:
             leases.heartbeat_write(now=now)
             self._last_renew = time.monotonic()
         return True
-
-    def _complete(self, now: dt.datetime) -> None:
-        import audit
-
-        with transaction.atomic():
-            done = Campaign.objects.filter(
-                pk=self.campaign_id, state=Campaign.State.RUNNING
-            ).update(state=Campaign.State.COMPLETED, completed_at=now, next_send_at=None)
-            if done:
-                audit.record(
-                    action="campaign.completed",
-                    target_type="campaigns.campaign",
-                    target_id=self.campaign_id,
-                    target_repr=f"campaign {self.campaign_id}",
-                )
 
     # --- sending ---------------------------------------------------------------------
 

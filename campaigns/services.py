@@ -94,6 +94,22 @@ def _start_locked(*, campaign_id: int, actor) -> Campaign:
     return campaign
 
 
+def campaign_complete(*, campaign_id: int, now: dt.datetime) -> bool:
+    """Running → completed once nothing is pending (the dispatcher's call); audited once."""
+    with transaction.atomic():
+        done = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.RUNNING).update(
+            state=Campaign.State.COMPLETED, completed_at=now, next_send_at=None
+        )
+        if done:
+            audit.record(
+                action="campaign.completed",
+                target_type="campaigns.campaign",
+                target_id=campaign_id,
+                target_repr=f"campaign {campaign_id}",
+            )
+    return bool(done)
+
+
 @transaction.atomic
 def campaign_stop(*, campaign_id: int, actor) -> Campaign:
     """running → paused (the runbook's "Pause"). A no-op unless running.

@@ -1,5 +1,6 @@
 import pytest
 
+from audit.models import AuditEntry
 from campaigns.models import Campaign, SendResult, Target
 from tests.campaigns.conftest import key
 
@@ -25,6 +26,10 @@ def test_a_running_campaign_sends_every_target_once_and_completes(sim, campaign_
     body = sim.calls("whatsapp", "POST")[0]["body"]
     assert body["template"] == "promo_v1" and "n" in body["variables"]
     assert SendResult.objects.filter(campaign=campaign, outcome="sent").count() == 25
+    # Completion is audited once, even when another slice finds nothing left to send.
+    assert dispatch(campaign.pk)[-1].reason == "not_running"
+    completed = AuditEntry.objects.filter(action="campaign.completed", target_id=str(campaign.pk))
+    assert completed.count() == 1
 
 
 def test_a_paused_campaign_sends_nothing(sim, campaign_factory, dispatch):
