@@ -13,7 +13,7 @@ from integrations.status import status_latest
 
 logger = logging.getLogger("integrations")
 
-# From shared/docs/runbooks.md: what support should know and do while it is red.
+# From docs/runbooks.md: what support should know and do while it is red.
 RUNBOOK_COPY = {
     "voucher_png": "Voucher previews unavailable; fallback to code view.",
     "whatsapp": "WhatsApp sends are failing; keep campaigns paused and resume only once the "

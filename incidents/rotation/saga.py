@@ -1,6 +1,6 @@
 """The rotation saga: nine recorded steps, each idempotent and verified, resumable.
 
-Outcome by failing step (shared/docs/runbooks.md, "Supabase Credential Leak"):
+Outcome by failing step (docs/runbooks.md, "Supabase Credential Leak"):
 - 1–2 (notify, fetch): nothing changed anywhere; the run is `failed`, resume retries.
 - 3–5 (Vercel, Edge Function secrets, verify new key): nothing is revoked; every target
   the run touched gets its previous value back (the leaked key, read from Secrets

@@ -1,4 +1,4 @@
-"""The five runbooks of shared/docs/runbooks.md, one module each."""
+"""The five runbooks of docs/runbooks.md, one module each."""
 
 from django.core.exceptions import ValidationError
 

@@ -1,4 +1,4 @@
-"""Every numbered step of shared/docs/runbooks.md is present, in order, in the engine."""
+"""Every numbered step of docs/runbooks.md is present, in order, in the engine."""
 
 import re
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 
 from incidents.runbooks import RUNBOOKS
 
-DOC = Path(__file__).resolve().parents[3] / "shared" / "docs" / "runbooks.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "runbooks.md"
 PHASE_NAMES = {
     "detect": "detect",
     "immediate actions": "immediate",
