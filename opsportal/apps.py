@@ -7,8 +7,10 @@ class OpsPortalAdminConfig(AdminConfig):
 
 
 class OpsPortalConfig(AppConfig):
+    """Wiring only: settings, root urls, the admin site, roles, checks (staff accounts: `staff/`)."""
+
     name = "opsportal"
-    verbose_name = "Staff access"
+    verbose_name = "OpsPortal"
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
@@ -21,7 +23,3 @@ class OpsPortalConfig(AppConfig):
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="opsportal.sync_roles")
         # Every log record is masked when it is made, not only those the console sees.
         install_log_record_masking()
-
-        from opsportal.security import connect_security_signals
-
-        connect_security_signals()

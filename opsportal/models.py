@@ -1,27 +1,8 @@
-from django.conf import settings
-from django.db import models
+"""Compatibility shim: `ApiToken` lives in `staff.models` now (issue #18).
 
+`incidents/actions/incident.py` still imports it from here until it calls
+`staff.services.staff_sessions_invalidate` instead; delete this module then.
+No model is defined here, so `opsportal` owns no table.
+"""
 
-class ApiToken(models.Model):
-    """A staff member's API token. Only its SHA-256 is stored; revoking is permanent."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, blank=True)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(
-        max_length=12, editable=False, help_text="First characters, to tell tokens apart"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "staff API token"
-
-    def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "active"
-        return f"{self.prefix}… ({self.user}, {state})"
+from staff.models import ApiToken  # noqa: F401

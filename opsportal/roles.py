@@ -56,8 +56,8 @@ ADMIN = OPS + [
     "auth.add_user",
     "auth.change_user",
     "auth.view_group",
-    "opsportal.view_apitoken",
-    "opsportal.change_apitoken",
+    "staff.view_apitoken",
+    "staff.change_apitoken",
 ]
 
 AUDITOR = READ_OPERATIONAL + [

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "opsportal.apps.OpsPortalConfig",
     "audit.apps.AuditConfig",
+    "staff.apps.StaffConfig",
     "integrations.apps.IntegrationsConfig",
     "vouchers.apps.VouchersConfig",
     "campaigns.apps.CampaignsConfig",
@@ -55,7 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "opsportal.middleware.ApiTokenMiddleware",
+    "staff.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout into a 429 page (django-axes).
@@ -124,7 +125,7 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Login throttling (django-axes): lock a username from one address after N failures ---
 AUTHENTICATION_BACKENDS = [
-    "opsportal.security.RequestBoundAxesBackend",  # first: refuses locked-out logins
+    "staff.security.RequestBoundAxesBackend",  # first: refuses locked-out logins
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
@@ -133,7 +134,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 # Username + address together: an attacker elsewhere cannot lock an admin out at 3 a.m.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False  # failures are audited (opsportal/security.py); no start-up banner
+AXES_VERBOSE = False  # failures are audited (staff/security.py); no start-up banner
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
 
 # --- Security (production defaults; `check --deploy` passes with DEBUG=false) ---

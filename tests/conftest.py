@@ -58,7 +58,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def make_staff(db):
-    from opsportal.services import staff_create
+    from staff.services import staff_create
 
     def _make(role: str, username: str | None = None):
         return staff_create(username=username or f"{role}-user", role=role, password=PASSWORD)

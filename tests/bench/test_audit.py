@@ -157,7 +157,7 @@ def test_browser_vs_stock_changelist(bench_db, settings):
     from audit.forms import encode_cursor
     from audit.models import AuditEntry
     from audit.selectors import PAGE_SIZE
-    from opsportal.services import staff_create
+    from staff.services import staff_create
 
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["testserver"]

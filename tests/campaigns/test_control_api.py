@@ -127,7 +127,7 @@ def test_anonymous_is_401(client, campaign_factory):
 def test_staff_api_token_can_stop_without_csrf(ops_user, campaign_factory):
     from django.test import Client
 
-    from opsportal.services import api_token_create
+    from staff.services import api_token_create
 
     token = api_token_create(user=ops_user, name="runbook").plaintext
     campaign = campaign_factory(1)

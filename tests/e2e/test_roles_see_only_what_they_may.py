@@ -18,7 +18,7 @@ FORBIDDEN = {
         "/admin/vouchers/station/add/",
         "/admin/campaigns/campaign/add/",
     ],
-    "ops": ["/admin/auth/user/", "/admin/vouchers/station/add/", "/admin/opsportal/apitoken/"],
+    "ops": ["/admin/auth/user/", "/admin/vouchers/station/add/", "/admin/staff/apitoken/"],
     "admin": [],
     "auditor": [
         "/admin/auth/user/",
@@ -30,7 +30,7 @@ FORBIDDEN = {
 ALLOWED = {
     "support": ["/admin/vouchers/voucher/", "/admin/campaigns/campaign/"],
     "ops": ["/admin/audit/auditentry/", "/admin/campaigns/campaign/"],
-    "admin": ["/admin/auth/user/", "/admin/auth/user/add/", "/admin/opsportal/apitoken/"],
+    "admin": ["/admin/auth/user/", "/admin/auth/user/add/", "/admin/staff/apitoken/"],
     "auditor": ["/admin/audit/auditentry/", "/admin/vouchers/voucher/"],
 }
 USERS = {

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import StepRun
-from opsportal.services import api_token_create
+from staff.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 

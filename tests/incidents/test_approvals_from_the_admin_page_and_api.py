@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from incidents.models import Approval, StepRun
 from incidents.services import step_run_request
-from opsportal.services import api_token_create
+from staff.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from incidents.detectors import _DETECTORS, detectors_run_all
 from incidents.models import Incident
-from opsportal.services import api_token_create, api_token_revoke
+from staff.services import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from incidents.services import (
     incident_step_complete,
     step_run_request,
 )
-from opsportal.services import api_token_create, api_token_revoke
+from staff.services import api_token_create, api_token_revoke
 from tests.incidents.rotation_support import *  # noqa: F403  (fixtures)
 
 pytestmark = pytest.mark.django_db

@@ -131,7 +131,7 @@ def test_stale_rows_are_reprobed_without_force(
 
 
 def test_staff_api_token_can_read_status(client, support_user, everything_up):
-    from opsportal.services import api_token_create
+    from staff.services import api_token_create
 
     issued = api_token_create(user=support_user, name="monitor", actor=support_user)
     response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")

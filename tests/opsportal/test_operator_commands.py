@@ -1,4 +1,5 @@
-"""The operator commands: what they print, and what they keep (hashes, never tokens)."""
+"""The operator commands for stations, vouchers and the demo (staff ones: tests/staff):
+what they print, and what they keep (hashes, never tokens)."""
 
 import hashlib
 from io import StringIO
@@ -6,9 +7,8 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection
 
-from opsportal.models import ApiToken
+from tests.db_search import database_contains
 from vouchers.models import Station, Voucher, VoucherEvent
 
 
@@ -18,29 +18,13 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def _database_contains(text: str) -> bool:
-    """Search every text column of our tables for `text`."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND data_type IN ('character varying', 'text', 'jsonb')"
-        )
-        for table, column in cursor.fetchall():
-            cursor.execute(
-                f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1', [f"%{text}%"]
-            )
-            if cursor.fetchone():
-                return True
-    return False
-
-
 def test_create_station_prints_the_token_once_and_stores_only_its_hash(db):
     output = run("create_station", "kgl-010", "--name", "Kigali Kicukiro")
     token = output.strip().splitlines()[-1]
     assert token.startswith("stn_") and len(token) > 40
     station = Station.objects.get(code="KGL-010")
     assert station.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert not _database_contains(token)
+    assert not database_contains(token)
 
 
 def test_create_station_refuses_a_duplicate_code(db):
@@ -93,35 +77,6 @@ def test_issue_vouchers_explains_bad_input_and_issues_nothing(db, args, message)
     with pytest.raises(CommandError, match=message):
         run("issue_vouchers", *args)
     assert Voucher.objects.count() == 0
-
-
-def test_create_staff_puts_the_user_in_exactly_one_role(db):
-    run("create_staff", "zoe", "--role", "support", "--password", "a-long-password-123")
-    user = get_user_model().objects.get(username="zoe")
-    assert user.is_staff and not user.is_superuser
-    assert list(user.groups.values_list("name", flat=True)) == ["support"]
-    assert user.check_password("a-long-password-123")
-    run("create_staff", "zoe", "--role", "ops")
-    assert list(user.groups.values_list("name", flat=True)) == ["ops"]
-    assert user.check_password("a-long-password-123")  # re-roling keeps the password
-
-
-def test_create_staff_rejects_an_unknown_role(db):
-    with pytest.raises(CommandError):
-        run("create_staff", "zoe", "--role", "god")
-
-
-def test_create_api_token_prints_it_once_and_stores_only_its_hash(db, ops_user):
-    token = run("create_api_token", ops_user.username, "--name", "script").strip().splitlines()[-1]
-    assert token.startswith("opsp_")
-    stored = ApiToken.objects.get(user=ops_user)
-    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert not _database_contains(token)
-
-
-def test_create_api_token_for_unknown_user_fails_clearly(db):
-    with pytest.raises(CommandError, match="No user"):
-        run("create_api_token", "ghost")
 
 
 def test_demo_is_idempotent_and_creates_one_login_per_role(db):

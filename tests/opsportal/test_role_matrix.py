@@ -15,7 +15,7 @@ VIEW = {
     "campaigns_campaign": {"support", "ops", "admin", "auditor"},
     "campaigns_target": {"support", "ops", "admin", "auditor"},
     "audit_auditentry": {"ops", "admin", "auditor"},
-    "opsportal_apitoken": {"admin"},
+    "staff_apitoken": {"admin"},
     "auth_user": {"admin"},
 }
 

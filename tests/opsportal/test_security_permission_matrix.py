@@ -117,7 +117,7 @@ def world(make_staff, station_with_token, voucher_factory, admin_user):
     from incidents.models import SupabaseProject
     from incidents.rotation.services import rotation_prepare
     from incidents.services import Impacted, incident_open, step_run_request
-    from opsportal.services import api_token_create
+    from staff.services import api_token_create
 
     personas = {role: make_staff(role, f"matrix-{role}") for role in ROLES[:4]}
     personas["anonymous"] = None

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from campaigns.models import Campaign, Target
 from opsportal.roles import ROLES
-from opsportal.services import staff_create
+from staff.services import staff_create
 from vouchers.models import Station, Voucher
 from vouchers.services import station_create, vouchers_issue
 

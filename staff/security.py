@@ -58,5 +58,5 @@ def connect_security_signals() -> None:
     from axes.signals import user_locked_out
     from django.contrib.auth.signals import user_login_failed
 
-    user_login_failed.connect(audit_login_failed, dispatch_uid="opsportal.audit_login_failed")
-    user_locked_out.connect(audit_locked_out, dispatch_uid="opsportal.audit_locked_out")
+    user_login_failed.connect(audit_login_failed, dispatch_uid="staff.audit_login_failed")
+    user_locked_out.connect(audit_locked_out, dispatch_uid="staff.audit_locked_out")

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from opsportal.roles import ROLES
-from opsportal.services import staff_create
+from staff.services import staff_create
 
 
 class Command(BaseCommand):

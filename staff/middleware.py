@@ -1,7 +1,7 @@
 from django.http import JsonResponse
 
-from opsportal.services import api_token_authenticate
-from opsportal.tokens import STAFF_TOKEN_PREFIX
+from staff.services import api_token_authenticate
+from staff.tokens import STAFF_TOKEN_PREFIX
 
 # Paths under /api/ that authenticate on their own (station tokens) or are public.
 PUBLIC_API_PREFIXES = ("/api/station/", "/api/schema")

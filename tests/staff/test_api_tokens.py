@@ -3,8 +3,8 @@
 import pytest
 
 from audit.models import AuditEntry
-from opsportal.models import ApiToken
-from opsportal.services import api_token_create, api_token_revoke
+from staff.models import ApiToken
+from staff.services import api_token_create, api_token_revoke
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_the_token_is_never_echoed_or_logged(client, ops_token, caplog):
 def test_admin_can_revoke_tokens_from_the_admin(client, admin_user, ops_token):
     client.force_login(admin_user)
     response = client.post(
-        "/admin/opsportal/apitoken/",
+        "/admin/staff/apitoken/",
         {"action": "revoke", "_selected_action": [ops_token.token.pk]},
     )
     assert response.status_code == 302

@@ -1,7 +1,9 @@
+"""Staff API tokens in the admin: read-only, revocable (users and groups: Django's own admin)."""
+
 from django.contrib import admin, messages
 
-from opsportal.models import ApiToken
-from opsportal.services import api_token_revoke
+from staff.models import ApiToken
+from staff.services import api_token_revoke
 
 
 @admin.register(ApiToken)
@@ -37,6 +39,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke(self, request, queryset):
-        for token in queryset:
-            api_token_revoke(token=token, actor=request.user)
-        messages.success(request, f"Revoked {queryset.count()} token(s).")
+        revoked = sum(api_token_revoke(token=token, actor=request.user) for token in queryset)
+        messages.success(request, f"Revoked {revoked} token(s).")
