@@ -1,13 +1,15 @@
 """Campaign writes: control (start/stop/replay/pause), rescheduling, test sends, the watchdog.
 
-Every control action checks nothing about the caller (views and admin check
-`campaigns.control_campaign`), writes its audit entry in its own transaction,
-and enqueues dispatcher work only after commit.
+Every control action (start, stop, replay, pause all, reschedule) refuses a caller without
+`campaigns.control_campaign` itself (`campaign_control_check`: the API, the admin and
+the runbook actions all come through here), writes its audit entry in its own
+transaction, and enqueues dispatcher work only after commit.
 """
 
 import datetime as dt
 import uuid
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +30,7 @@ from campaigns.phones import phone_normalise
 from integrations.clients.edge_functions import SendWhatsAppClient
 from integrations.errors import IntegrationError
 
+CONTROL_PERMISSION = "campaigns.control_campaign"
 KICK_AHEAD_SECONDS = 30  # the watchdog runs every minute: wake campaigns a little early
 HEARTBEAT_RETENTION = dt.timedelta(days=1)
 
@@ -43,6 +46,17 @@ def campaign_enqueue_slice(*, campaign_id: int) -> None:
     )
 
 
+def campaign_control_allowed(*, actor) -> bool:
+    """Who may start, stop or replay campaigns (ops and admin); actor None = the system."""
+    return actor is None or actor.has_perm(CONTROL_PERMISSION)
+
+
+def campaign_control_check(*, actor) -> None:
+    if not campaign_control_allowed(actor=actor):
+        # No message: the API's 403 body is exactly {"error": "forbidden"} (contracts.md).
+        raise PermissionDenied
+
+
 def _locked(campaign_id: int) -> Campaign:
     campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
     if campaign is None:
@@ -52,6 +66,7 @@ def _locked(campaign_id: int) -> Campaign:
 
 def campaign_start(*, campaign_id: int, actor) -> Campaign:
     """draft/paused → running. Refused while the WhatsApp EF probe is red or when completed."""
+    campaign_control_check(actor=actor)
     state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
     if state is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
@@ -117,6 +132,7 @@ def campaign_stop(*, campaign_id: int, actor) -> Campaign:
     The dispatcher sees it within one coordinator tick (0.2 s) and sends nothing more
     than the sends already in flight.
     """
+    campaign_control_check(actor=actor)
     campaign = _locked(campaign_id)
     if campaign.state != Campaign.State.RUNNING:
         return campaign
@@ -133,6 +149,7 @@ def campaign_replay(*, campaign_id: int, actor) -> Campaign:
     It also frees the lease, so a fresh slice takes over at once from a stuck holder
     (which notices at its next renewal and stops).
     """
+    campaign_control_check(actor=actor)
     state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
     if state is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
@@ -151,6 +168,7 @@ def campaign_replay(*, campaign_id: int, actor) -> Campaign:
 
 def campaigns_pause_running(*, actor) -> list[int]:
     """Stop every running campaign (WhatsApp failures runbook); returns their ids."""
+    campaign_control_check(actor=actor)
     ids = list(Campaign.objects.filter(state=Campaign.State.RUNNING).values_list("pk", flat=True))
     paused = []
     for campaign_id in ids:
@@ -162,6 +180,7 @@ def campaigns_pause_running(*, actor) -> list[int]:
 @transaction.atomic
 def campaign_reschedule_after(*, campaign_id: int, seconds: float, actor) -> Campaign:
     """Honour a Retry-After by hand: no sends of this campaign for `seconds`."""
+    campaign_control_check(actor=actor)
     if not 0 < float(seconds) <= 7 * 24 * 3600:
         raise CampaignError("seconds must be between 0 and one week")
     campaign = _locked(campaign_id)

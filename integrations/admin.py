@@ -50,9 +50,7 @@ class ProbeResultAdmin(HistoryAdmin):
     def probe_now_view(self, request):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm("integrations.run_probe"):
-            raise PermissionDenied
-        payload = probes_run_by(actor=request.user)
+        payload = probes_run_by(actor=request.user)  # refuses those who may not (403)
         level = messages.SUCCESS if payload["overall"] == "green" else messages.WARNING
         messages.add_message(
             request, level, f"Probed every integration: overall {payload['overall']}."

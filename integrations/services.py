@@ -1,11 +1,18 @@
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 import audit
 from integrations.status import probes_run
 
+RUN_PROBE_PERMISSION = "integrations.run_probe"
+
 
 def probes_run_by(*, actor: Any) -> dict:
-    """A person pressed "Probe now": probe everything (single-flight) and record who did."""
+    """A person pressed "Probe now": probe everything (single-flight) and record who did.
+    Refused to anyone without `integrations.run_probe` (the auditor only reads)."""
+    if not actor.has_perm(RUN_PROBE_PERMISSION):
+        raise PermissionDenied("You may not run probes.")
     payload = probes_run(forced=True)
     audit.record(
         action="integrations.probe_now",
