@@ -1,32 +1,100 @@
-"""Staff JSON API for incidents. Authentication is done by the middleware (401 before us);
-each view checks its permission and calls the same services as the admin page."""
+"""Staff API for incidents: read an incident, run a step, read a run, decide an approval.
 
-import json
+Each endpoint checks its read permission or leaves the rule to the service it calls
+(`step_run_request`, `approval_decide`: the same services as the admin page), so a
+refusal here is the refusal there. Errors are the staff API's (`staff.api_errors`).
+"""
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from datetime import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET, require_POST
+from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool, field_validator
 
 from incidents.models import Approval, Incident, StepRun
 from incidents.services import approval_decide, step_run_request
+from staff.api_errors import errors
+
+router = Router(tags=["incidents"])
+
+COMMENT_MAX = 2000
 
 
-def _error(code: str, status: int, detail: str = "") -> JsonResponse:
-    body = {"error": code}
-    if detail:
-        body["detail"] = detail
-    return JsonResponse(body, status=status)
+class Step(Schema):
+    key: str
+    number: str
+    phase: str
+    kind: str
+    text: str
+    status: str
+    action: str | None
+    due_at: datetime | None
 
 
-def _body(request) -> dict:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The body must be a JSON object.") from None
-    if not isinstance(data, dict):
-        raise ValidationError("The body must be a JSON object.")
-    return data
+class IncidentOut(Schema):
+    id: int
+    title: str
+    runbook: str
+    status: str
+    severity: str
+    opened_at: datetime
+    steps: list[Step]
+
+
+class Run(Schema):
+    id: int
+    step: str
+    action: str
+    status: str
+    dry_run: bool
+    params: dict[str, Any]
+    actor: str
+    approval_id: int | None
+    log: list[str]
+    result: Any
+    error: str
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ApprovalOut(Schema):
+    id: int
+    status: str
+    action: str
+    params: dict[str, Any]
+    params_hash: str
+    requested_by: str
+    expires_at: datetime
+    decided_by: str | None
+    comment: str
+
+
+class RunEnvelope(Schema):
+    run: Run
+
+
+class ApprovalEnvelope(Schema):
+    approval: ApprovalOut
+
+
+class StepRunIn(Schema):
+    params: dict[str, Any] = Field(default_factory=dict, description="the step's parameters")
+    # Strict: "false" or "no" must not quietly mean a real run (or a dry one).
+    dry_run: StrictBool = False
+
+
+class DecisionIn(Schema):
+    decision: Literal["approve", "deny"]
+    comment: str = Field("", description=f"kept up to {COMMENT_MAX} characters")
+    params_hash: str | None = Field(None, description="the parameters' hash the decider saw")
+
+    @field_validator("comment", mode="before")
+    @classmethod
+    def _comment_as_text(cls, value: Any) -> str:
+        return "" if value is None else str(value)[:COMMENT_MAX]
 
 
 def _run_json(run: StepRun) -> dict:
@@ -62,24 +130,15 @@ def _approval_json(approval: Approval) -> dict:
     }
 
 
-def _guarded(view):
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            return _error("forbidden", 403, str(exc))
-        except ValidationError as exc:
-            return _error("invalid_request", 400, " ".join(exc.messages))
-
-    return wrapper
-
-
-@require_GET
-@_guarded
-def incident_detail(request, pk: int):
-    if not request.user.has_perm("incidents.view_incident"):
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
         raise PermissionDenied
-    incident = get_object_or_404(Incident, pk=pk)
+
+
+@router.get("/{int:incident_id}", response={200: IncidentOut, **errors(404)}, url_name="incident")
+def incident_detail(request, incident_id: int):
+    _require(request, "incidents.view_incident")
+    incident = get_object_or_404(Incident, pk=incident_id)
     steps = [
         {
             "key": s.key,
@@ -93,62 +152,56 @@ def incident_detail(request, pk: int):
         }
         for s in incident.steps.all()
     ]
-    return JsonResponse(
-        {
-            "id": incident.pk,
-            "title": incident.title,
-            "runbook": incident.runbook_key,
-            "status": incident.status,
-            "severity": incident.severity,
-            "opened_at": incident.opened_at,
-            "steps": steps,
-        }
-    )
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "runbook": incident.runbook_key,
+        "status": incident.status,
+        "severity": incident.severity,
+        "opened_at": incident.opened_at,
+        "steps": steps,
+    }
 
 
-@require_POST
-@_guarded
-def step_run(request, pk: int, step_key: str):
-    """POST {"params": {...}, "dry_run": false} → 202 run, or 202 approval for a risky step."""
-    incident = get_object_or_404(Incident, pk=pk)
+@router.post(
+    "/{int:incident_id}/steps/{step_key}/run",
+    response={202: RunEnvelope | ApprovalEnvelope, **errors(404, 413)},
+    url_name="incident-step-run",
+)
+def step_run(request, incident_id: int, step_key: str, payload: StepRunIn = None):
+    """Run a step: 202 with the queued run, or 202 with the approval a risky step needs."""
+    payload = payload or StepRunIn()
+    incident = get_object_or_404(Incident, pk=incident_id)
     step = get_object_or_404(incident.steps, key=step_key)
-    body = _body(request)
-    params = body.get("params", {})
-    if not isinstance(params, dict):
-        raise ValidationError("params must be an object.")
     result = step_run_request(
-        step=step, actor=request.user, params=params, dry_run=bool(body.get("dry_run", False))
+        step=step, actor=request.user, params=payload.params, dry_run=payload.dry_run
     )
     if isinstance(result, Approval):
-        return JsonResponse({"approval": _approval_json(result)}, status=202)
-    return JsonResponse({"run": _run_json(result)}, status=202)
+        return Status(202, {"approval": _approval_json(result)})
+    return Status(202, {"run": _run_json(result)})
 
 
-@require_GET
-@_guarded
+@router.get(
+    "/runs/{int:run_id}", response={200: RunEnvelope, **errors(404)}, url_name="incident-run"
+)
 def run_detail(request, run_id: int):
-    if not request.user.has_perm("incidents.view_incidentstep"):
-        raise PermissionDenied
-    return JsonResponse({"run": _run_json(get_object_or_404(StepRun, pk=run_id))})
+    _require(request, "incidents.view_incidentstep")
+    return {"run": _run_json(get_object_or_404(StepRun, pk=run_id))}
 
 
-@require_POST
-@_guarded
-def approval_decision(request, approval_id: int):
-    """POST {"decision": "approve"|"deny", "comment": "...", "params_hash": "..."}."""
+@router.post(
+    "/approvals/{int:approval_id}/decide",
+    response={200: ApprovalEnvelope, **errors(404, 413)},
+    url_name="approval-decide",
+)
+def approval_decision(request, approval_id: int, payload: DecisionIn):
+    """Approve or deny a risky step; the requester never approves their own request."""
     approval = get_object_or_404(Approval, pk=approval_id)
-    body = _body(request)
-    decision = body.get("decision")
-    if decision not in ("approve", "deny"):
-        raise ValidationError('decision must be "approve" or "deny".')
-    seen = body.get("params_hash")
-    if seen is not None and not isinstance(seen, str):
-        raise ValidationError("params_hash must be a string.")
     approval = approval_decide(
         approval=approval,
         actor=request.user,
-        approve=decision == "approve",
-        comment=str(body.get("comment", ""))[:2000],
-        params_hash_seen=seen,
+        approve=payload.decision == "approve",
+        comment=payload.comment,
+        params_hash_seen=payload.params_hash,
     )
-    return JsonResponse({"approval": _approval_json(approval)})
+    return {"approval": _approval_json(approval)}

@@ -1,12 +1,13 @@
+"""Admin pages of integrations that no ModelAdmin serves (mounted at admin/integrations/)."""
+
 from django.contrib import admin
 from django.urls import path
 
 from integrations import views
 
 urlpatterns = [
-    path("api/integrations/status", views.status_api, name="integrations-status-api"),
     path(
-        "admin/integrations/voucher-preview/",
+        "voucher-preview/",
         admin.site.admin_view(views.voucher_preview_view),
         name="integrations-voucher-preview",
     ),

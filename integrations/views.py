@@ -1,33 +1,13 @@
 import re
 
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from integrations.preview import qr_svg, voucher_preview
-from integrations.status import status_get
 
-TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 VOUCHER_CODE = re.compile(r"^[!-~]{1,64}$")  # visible ASCII, like the codes we issue
-
-
-def _error(status: int, code: str, detail: str = "") -> JsonResponse:
-    body = {"error": code, **({"detail": detail} if detail else {})}
-    return JsonResponse(body, status=status)
-
-
-@never_cache
-@require_GET
-def status_api(request):
-    """GET /api/integrations/status[?force=true] (contracts.md). Auth is the middleware's job."""
-    if not request.user.has_perm("integrations.view_proberesult"):
-        return _error(403, "forbidden")
-    force = request.GET.get("force", "").strip().lower()
-    if force not in TRUE | FALSE:
-        return _error(400, "invalid_request", "force must be true or false")
-    return JsonResponse(status_get(force=force in TRUE))
 
 
 @never_cache

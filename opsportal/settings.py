@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "ninja",  # the staff API's docs page uses its bundled Swagger UI, not a CDN
     "opsportal.apps.OpsPortalConfig",
     "audit.apps.AuditConfig",
     "staff.apps.StaffConfig",
@@ -56,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "staff.middleware.ApiTokenMiddleware",
+    "staff.middleware.ApiErrorsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a lockout into a 429 page (django-axes).

@@ -12,16 +12,3 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-@require_GET
-def api_me(request):
-    """Who the caller is to the JSON API (session or staff token) and what they may do."""
-    user = request.user
-    return JsonResponse(
-        {
-            "username": user.get_username(),
-            "roles": sorted(user.groups.values_list("name", flat=True)),
-            "permissions": sorted(user.get_all_permissions()),
-        }
-    )

@@ -1,40 +1,38 @@
-from django.http import JsonResponse
+"""Error answers under /api/ are JSON, whoever makes them.
 
-from staff.services import api_token_authenticate
-from staff.tokens import STAFF_TOKEN_PREFIX
+The staff API's operations answer their own errors (`staff.api_errors`); this catches
+the answers made before or around them — no such path (404), a method the path does
+not take (405, `Allow` kept), Django's own refusals (400, 413) and a crash (500) — and
+gives them the same `{"error": code, "detail"?}` body instead of an HTML page.
+"""
 
-# Paths under /api/ that authenticate on their own (station tokens) or are public.
-PUBLIC_API_PREFIXES = ("/api/station/", "/api/schema")
+from staff.api_errors import error_response
+
+DETAILS = {
+    404: "No such API path.",
+    405: "Method not allowed here.",
+    413: "The request body is too large.",
+}
 
 
-def _unauthorized() -> JsonResponse:
-    response = JsonResponse({"error": "unauthorized"}, status=401)
-    response["WWW-Authenticate"] = 'Bearer realm="opsportal"'
-    return response
-
-
-class ApiTokenMiddleware:
-    """Staff JSON API: `Authorization: Bearer opsp_…` acts as that user; anonymous → 401.
-
-    A token-authenticated request carries no session cookie to forge, so CSRF
-    does not apply to it; session requests keep full CSRF protection.
-    """
-
+class ApiErrorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        path = request.path_info
-        is_staff_api = path.startswith("/api/") and not path.startswith(PUBLIC_API_PREFIXES)
-        auth = request.headers.get("Authorization", "")
-        if is_staff_api and auth.startswith(f"Bearer {STAFF_TOKEN_PREFIX}"):
-            user = api_token_authenticate(
-                plaintext=auth.removeprefix("Bearer ").strip(), ip=request.META.get("REMOTE_ADDR")
-            )
-            if user is None:
-                return _unauthorized()
-            request.user = user
-            request._dont_enforce_csrf_checks = True
-        elif is_staff_api and not request.user.is_authenticated:
-            return _unauthorized()
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path_info.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        detail = DETAILS.get(status, "")
+        if status == 405 and response.has_header("Allow"):
+            detail = f"Method not allowed here; use {response['Allow']}."
+        json = error_response(status, detail=detail)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if response.has_header(header):
+                json[header] = response[header]
+        return json

@@ -66,7 +66,7 @@ def test_admin_page_approval_with_a_stale_parameter_hash_is_refused(
 
 def _api(client, approval, token, **body):
     return client.post(
-        reverse("api-approval-decide", args=[approval.pk]),
+        reverse("staff-api:approval-decide", args=[approval.pk]),
         data=body,
         content_type="application/json",
         headers={"authorization": f"Bearer {token}"},
@@ -77,7 +77,7 @@ def test_api_requester_cannot_approve_own_request(client, admin_user, open_incid
     step = open_incident("credential_leak").steps.get(key="invalidate_sessions")
     token = api_token_create(user=admin_user).plaintext
     response = client.post(
-        reverse("api-incident-step-run", args=[step.incident_id, step.key]),
+        reverse("staff-api:incident-step-run", args=[step.incident_id, step.key]),
         data={"params": {}},
         content_type="application/json",
         headers={"authorization": f"Bearer {token}"},
@@ -111,7 +111,7 @@ def test_api_bad_input_is_a_400_never_a_500(client, pending, admin_user):
     token = api_token_create(user=admin_user).plaintext
     assert _api(client, pending, token, decision="maybe").status_code == 400
     response = client.post(
-        reverse("api-approval-decide", args=[pending.pk]),
+        reverse("staff-api:approval-decide", args=[pending.pk]),
         data="not json",
         content_type="application/json",
         headers={"authorization": f"Bearer {token}"},

@@ -14,7 +14,7 @@ def test_a_revoked_staff_token_used_against_the_api_opens_a_credential_leak_inci
     issued = api_token_create(user=ops_user)
     api_token_revoke(token=issued.token, actor=ops_user)
     response = client.get(
-        reverse("api-me"), headers={"authorization": f"Bearer {issued.plaintext}"}
+        reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"}
     )
     assert response.status_code == 401
     assert detectors_run_all(only=("revoked_token_use",))["revoked_token_use"]["opened"] == 1

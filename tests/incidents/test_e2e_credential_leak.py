@@ -27,7 +27,7 @@ def test_credential_leak_runbook_end_to_end(
 ):
     issued = api_token_create(user=ops_user)
     api_token_revoke(token=issued.token, actor=admin_user)
-    client.get(reverse("api-me"), headers={"authorization": f"Bearer {issued.plaintext}"})
+    client.get(reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"})
     detectors_run_all(only=("revoked_token_use",))
     incident = Incident.objects.get(runbook_key="credential_leak")
 

@@ -304,7 +304,7 @@ def test_the_matrix_sees_the_sensitive_urls():
         "admin:incidents_rotationrun_start",
         "admin:incidents_supabaseproject_add",
         "admin:incidents_incident_act",
-        "api-approval-decide",
+        "staff-api:approval-decide",
         "admin:login",
     ]:
         assert expected in names

@@ -55,7 +55,7 @@ def test_wrong_method_is_refused_with_allow_header(client):
 
 
 def test_other_api_paths_still_go_through_the_full_stack(client):
-    # ApiTokenMiddleware, which the station fast path skips, answers an anonymous caller.
+    # The staff API (opsportal/api.py), which the station fast path skips, answers an anonymous caller.
     assert client.get("/api/campaigns/1/status").status_code == 401
     assert client.get("/api/station/redeem/").status_code == 404
 

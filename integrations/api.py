@@ -1,0 +1,49 @@
+"""Staff API: `GET /api/integrations/status[?force=true]` (docs/contracts.md)."""
+
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.views.decorators.cache import never_cache
+from ninja import Field, Router, Schema
+from ninja.decorators import decorate_view
+from pydantic import BaseModel, ConfigDict
+
+from integrations.status import status_get
+from staff.api_errors import errors
+
+router = Router(tags=["integrations"])
+
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+State = Literal["green", "amber", "red"]
+
+
+class IntegrationStatus(BaseModel):
+    # A probe may add keys (the dispatcher's queue_length). A plain pydantic model: ninja's
+    # Schema reads its input through attribute access, which would drop them.
+    model_config = ConfigDict(extra="allow")
+
+    key: str
+    label: str
+    state: State
+    reason: str
+    detail: str
+    latency_ms: int | None
+    checked_at: str = Field(description="UTC, ISO 8601")
+
+
+class Status(Schema):
+    overall: State
+    checked_at: str = Field(description="UTC, ISO 8601")
+    integrations: list[IntegrationStatus]
+
+
+@router.get("/status", response={200: Status, **errors()}, url_name="integrations-status")
+@decorate_view(never_cache)
+def status(request, force: str = ""):
+    """Every integration's state, at most 60 s old; `force=true` probes them all now."""
+    if not request.user.has_perm("integrations.view_proberesult"):
+        raise PermissionDenied
+    force = force.strip().lower()
+    if force not in TRUE | FALSE:
+        raise ValidationError("force must be true or false")
+    return status_get(force=force in TRUE)
