@@ -10,6 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+# Every outbound request is checked against the vendors' API contracts (integrations/contracts).
+pytest_plugins = ["tests.vendor_contracts"]
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
