@@ -63,3 +63,14 @@ class Rejected(IntegrationError):
     """4xx: the service refused this request; `code` is the provider's code (or the status)."""
 
     default_permanent = True
+
+
+class DeploymentFailed(IntegrationError):
+    """A deployment the service accepted ended without going live (Vercel ERROR, CANCELED,
+    BLOCKED); `state` is the final state. Retrying the same build cannot help."""
+
+    default_permanent = True
+
+    def __init__(self, message: str = "", *, state: str = "", **kwargs):
+        self.state = state
+        super().__init__(message, **kwargs)

@@ -185,6 +185,11 @@ class HttpClient:
         """The provider's own error code in this response, '' when none."""
         return ""
 
+    def retry_after(self, response: httpx.Response, body: Any) -> float | None:
+        """Seconds to wait before retrying a throttled call; vendors with their own
+        rate-limit headers override this (Retry-After is the HTTP standard one)."""
+        return parse_retry_after(response.headers.get("Retry-After"))
+
     def error_for(self, response: httpx.Response) -> IntegrationError:
         status = response.status_code
         body = response_json(response)
@@ -194,7 +199,7 @@ class HttpClient:
                 service=self.service,
                 status=status,
                 code=code or "429",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=self.retry_after(response, body),
             )
         if status >= 500:
             return Unavailable(service=self.service, status=status, code=code)

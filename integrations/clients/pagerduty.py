@@ -1,4 +1,7 @@
-"""PagerDuty: Events v2 (trigger/acknowledge/resolve) and REST (resolve, note)."""
+"""PagerDuty: Events v2 (trigger/acknowledge/resolve) and REST (resolve, note, on-call).
+
+Contracts: integrations/contracts/pagerduty_events.json and pagerduty_rest.json.
+"""
 
 from typing import Any
 from urllib.parse import quote
@@ -6,10 +9,11 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from integrations.clients.base import HttpClient, response_json
+from integrations.clients.base import HttpClient, parse_retry_after, response_json
 from integrations.errors import NotConfigured
 
 SEVERITIES = ("critical", "error", "warning", "info")
+SUMMARY_MAX = 1024
 
 
 class PagerDutyEventsClient(HttpClient):
@@ -56,7 +60,9 @@ class PagerDutyEventsClient(HttpClient):
         """Open (or re-trigger) an alert; returns the dedup_key to resolve it with."""
         if severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}")
-        payload = {"summary": summary[:1024], "source": source, "severity": severity}
+        if not summary.strip() or not source.strip():
+            raise ValueError("a PagerDuty event needs a summary and a source")
+        payload = {"summary": summary[:SUMMARY_MAX], "source": source, "severity": severity}
         if details:
             payload["custom_details"] = details
         event = {"event_action": "trigger", "payload": payload}
@@ -65,10 +71,17 @@ class PagerDutyEventsClient(HttpClient):
         return self._enqueue(event)
 
     def acknowledge(self, *, dedup_key: str) -> str:
-        return self._enqueue({"event_action": "acknowledge", "dedup_key": dedup_key})
+        return self._enqueue({"event_action": "acknowledge", "dedup_key": _key(dedup_key)})
 
     def resolve(self, *, dedup_key: str) -> str:
-        return self._enqueue({"event_action": "resolve", "dedup_key": dedup_key})
+        return self._enqueue({"event_action": "resolve", "dedup_key": _key(dedup_key)})
+
+
+def _key(dedup_key: str) -> str:
+    """acknowledge/resolve name the alert by dedup_key; PagerDuty refuses a blank one."""
+    if not dedup_key or not dedup_key.strip():
+        raise ValueError("acknowledge and resolve need the alert's dedup_key")
+    return dedup_key
 
 
 class PagerDutyRestClient(HttpClient):
@@ -80,6 +93,8 @@ class PagerDutyRestClient(HttpClient):
             headers={
                 "Authorization": f"Token token={settings.PAGERDUTY_API_KEY}",
                 "Accept": "application/vnd.pagerduty+json;version=2",
+                # The API description marks Content-Type required on every call, GETs too.
+                "Content-Type": "application/json",
             },
             enabled=settings.PAGERDUTY_ENABLED,
             missing=[] if settings.PAGERDUTY_API_KEY else ["PAGERDUTY_API_KEY"],
@@ -93,38 +108,65 @@ class PagerDutyRestClient(HttpClient):
             return str(error["code"])
         return ""
 
-    def _from(self) -> dict[str, str]:
-        if not self.from_email:
+    def retry_after(self, response: httpx.Response, body: Any) -> float | None:
+        """Retry-After when sent, else `ratelimit-reset`: PagerDuty's seconds to wait."""
+        for header in ("Retry-After", "ratelimit-reset"):
+            seconds = parse_retry_after(response.headers.get(header))
+            if seconds is not None:
+                return seconds
+        return None
+
+    def _from(self, from_email: str = "") -> dict[str, str]:
+        email = from_email or self.from_email
+        if not email:
             raise NotConfigured(
                 f"{self.service}: missing PAGERDUTY_FROM_EMAIL", service=self.service
             )
-        return {"From": self.from_email}
+        return {"From": email}
+
+    def _incident(self, incident_id: str) -> str:
+        if not incident_id:
+            raise ValueError("a PagerDuty incident id is required")
+        return f"/incidents/{quote(incident_id, safe='')}"
 
     def abilities(self) -> list[str]:
         return (response_json(self.request("GET", "/abilities")) or {}).get("abilities", [])
 
-    def incident_resolve(self, incident_id: str) -> dict:
-        return (
-            response_json(
-                self.request(
-                    "PUT",
-                    f"/incidents/{quote(incident_id, safe='')}",
-                    headers=self._from(),
-                    json={"incident": {"type": "incident_reference", "status": "resolved"}},
-                )
-            )
-            or {}
+    def incident_resolve(
+        self, incident_id: str, from_email: str = "", *, resolution: str = ""
+    ) -> dict:
+        """Resolve the incident as `from_email` (default PAGERDUTY_FROM_EMAIL)."""
+        incident: dict[str, str] = {"type": "incident_reference", "status": "resolved"}
+        if resolution:
+            incident["resolution"] = resolution
+        response = self.request(
+            "PUT",
+            self._incident(incident_id),
+            headers=self._from(from_email),
+            json={"incident": incident},
         )
+        return response_json(response) or {}
+
+    def incident_note_add(self, incident_id: str, text: str, from_email: str = "") -> dict:
+        if not text or not text.strip():
+            raise ValueError("a PagerDuty note needs content")
+        response = self.request(
+            "POST",
+            f"{self._incident(incident_id)}/notes",
+            headers=self._from(from_email),
+            json={"note": {"content": text}},
+        )
+        return response_json(response) or {}
 
     def incident_note(self, incident_id: str, *, content: str) -> dict:
-        return (
-            response_json(
-                self.request(
-                    "POST",
-                    f"/incidents/{quote(incident_id, safe='')}/notes",
-                    headers=self._from(),
-                    json={"note": {"content": content}},
-                )
-            )
-            or {}
-        )
+        """The former name of `incident_note_add`."""
+        return self.incident_note_add(incident_id, content)
+
+    def oncalls(self, escalation_policy_ids: list[str], *, earliest: bool = True) -> list[dict]:
+        """Who is on call now for these escalation policies (one entry per level and user
+        with `earliest`)."""
+        params = {"escalation_policy_ids[]": list(escalation_policy_ids)}
+        if earliest:
+            params["earliest"] = "true"
+        body = response_json(self.request("GET", "/oncalls", params=params)) or {}
+        return body.get("oncalls", [])

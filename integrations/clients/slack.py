@@ -48,7 +48,14 @@ class SlackClient(HttpClient):
         return super().error_for(response)
 
     def _call(self, method: str, payload: dict | None = None) -> dict:
-        response = self.request("POST", f"/{method}", json=payload or {}, ok=(200,))
+        response = self.request(
+            "POST",
+            f"/{method}",
+            json=payload or {},
+            # Slack reads a JSON body only with this type, and warns without the charset.
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            ok=(200,),
+        )
         body = response_json(response)
         if not isinstance(body, dict):
             raise Rejected(
@@ -66,6 +73,8 @@ class SlackClient(HttpClient):
 
     def post_message(self, *, text: str, channel: str = "", blocks: list | None = None) -> str:
         """Returns the message `ts`."""
+        if not (text and text.strip()) and not blocks:
+            raise ValueError("a Slack message needs text or blocks")
         payload: dict[str, Any] = {"channel": channel or self.default_channel, "text": text}
         if blocks:
             payload["blocks"] = blocks

@@ -8,6 +8,9 @@ from django.conf import settings
 
 from integrations.clients.base import HttpClient, response_json
 
+# CreateSecretBody: "Secret name must not start with the SUPABASE_ prefix."
+RESERVED_SECRET_PREFIX = "SUPABASE_"
+
 
 class SupabaseManagementClient(HttpClient):
     service = "supabase_management"
@@ -61,6 +64,11 @@ class SupabaseManagementClient(HttpClient):
         }
 
     def secrets_set(self, values: dict[str, str]) -> None:
+        if not values:
+            return  # the API takes a non-empty list
+        reserved = sorted(name for name in values if name.startswith(RESERVED_SECRET_PREFIX))
+        if reserved:
+            raise ValueError(f"secret names may not start with SUPABASE_: {', '.join(reserved)}")
         self.request(
             "POST",
             self._project("/secrets"),
@@ -68,13 +76,20 @@ class SupabaseManagementClient(HttpClient):
         )
 
     def secrets_delete(self, names: list[str]) -> None:
+        if not names:
+            return
         self.request("DELETE", self._project("/secrets"), json=list(names))
 
     # --- API keys ---
     def api_key_create(self, *, name: str, type: str = "secret") -> dict:
-        """Returns the provider's record; the caller must treat `api_key` as a secret."""
+        """Returns the provider's record; the caller must treat `api_key` as a secret.
+        `reveal=true`: without it the API masks a secret key's `api_key`."""
         response = self.request(
-            "POST", self._project("/api-keys"), json={"type": type, "name": name}, ok=(200, 201)
+            "POST",
+            self._project("/api-keys"),
+            params={"reveal": "true"},
+            json={"type": type, "name": name},
+            ok=(200, 201),
         )
         return response_json(response) or {}
 

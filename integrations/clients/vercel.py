@@ -1,4 +1,11 @@
-"""Vercel: project env list/upsert/edit/delete and redeploy + poll (external-apis.md)."""
+"""Vercel: project env list/upsert/edit/delete, and redeploying production (contracts/vercel.json).
+
+A deployment that is not from git must carry its files or the `deploymentId` of the
+deployment to redeploy, so redeploying means: find the deployment that serves production
+now (`production_deployment`, also what a dry run shows), create a new one from it
+(`redeploy_production`, `forceNew=1` so the build really runs again and picks up changed
+environment variables), then poll its `readyState` (`deployment_wait`).
+"""
 
 import time
 from typing import Any
@@ -7,10 +14,13 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from integrations.clients.base import HttpClient, response_json
-from integrations.errors import IntegrationError, Rejected, Timeout
+from integrations.clients.base import HttpClient, parse_retry_after, response_json
+from integrations.errors import DeploymentFailed, Rejected, Timeout
 
-DEPLOY_FINAL_STATES = {"READY", "ERROR", "CANCELED"}
+# BLOCKED never becomes READY on its own; waiting on it would only end in the timeout.
+DEPLOY_FAILED_STATES = {"ERROR", "CANCELED", "BLOCKED"}
+ENV_TARGETS = ("production", "preview", "development")
+ENV_TYPES = ("system", "encrypted", "plain", "sensitive")
 
 
 class VercelClient(HttpClient):
@@ -36,40 +46,57 @@ class VercelClient(HttpClient):
         error = body.get("error") if isinstance(body, dict) else None
         return str(error.get("code", "")) if isinstance(error, dict) else ""
 
+    def retry_after(self, response: httpx.Response, body: Any) -> float | None:
+        """Retry-After when sent; else X-RateLimit-Reset or the body's error.limit.reset,
+        both UTC epoch seconds (rest-api/errors)."""
+        seconds = parse_retry_after(response.headers.get("Retry-After"))
+        if seconds is not None:
+            return seconds
+        error = body.get("error") if isinstance(body, dict) else None
+        limit = error.get("limit") if isinstance(error, dict) else None
+        reset = response.headers.get("X-RateLimit-Reset") or (
+            limit.get("reset") if isinstance(limit, dict) else None
+        )
+        try:
+            return max(0.0, float(reset) - time.time())
+        except (TypeError, ValueError):
+            return None
+
     def _params(self, **extra: str) -> dict:
         return {**({"teamId": self.team_id} if self.team_id else {}), **extra}
 
     def _p(self) -> str:
         return quote(self.project, safe="")
 
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return response_json(self.request(method, path, **kwargs))
+
     def project_get(self) -> dict:
-        return (
-            response_json(self.request("GET", f"/v9/projects/{self._p()}", params=self._params()))
-            or {}
-        )
+        return self._json("GET", f"/v9/projects/{self._p()}", params=self._params()) or {}
+
+    # --- environment variables ---------------------------------------------------------
 
     def env_list(self) -> list[dict]:
-        body = (
-            response_json(
-                self.request("GET", f"/v10/projects/{self._p()}/env", params=self._params())
-            )
-            or {}
-        )
+        body = self._json("GET", f"/v10/projects/{self._p()}/env", params=self._params()) or {}
+        if "envs" not in body and "key" in body:
+            return [body]  # the API may answer a single variable instead of a list
         return body.get("envs", [])
 
     def env_upsert(
         self, *, key: str, value: str, targets: list[str], type: str = "encrypted"
     ) -> dict:
         """Create or overwrite one variable; a per-item failure raises Rejected."""
+        if not key or not targets or not set(targets) <= set(ENV_TARGETS):
+            raise ValueError(f"an env variable needs a key and targets from {ENV_TARGETS}")
+        if type not in ENV_TYPES:
+            raise ValueError(f"env type must be one of {ENV_TYPES}")
         body = (
-            response_json(
-                self.request(
-                    "POST",
-                    f"/v10/projects/{self._p()}/env",
-                    params=self._params(upsert="true"),
-                    json={"key": key, "value": value, "type": type, "target": targets},
-                    ok=(200, 201),
-                )
+            self._json(
+                "POST",
+                f"/v10/projects/{self._p()}/env",
+                params=self._params(upsert="true"),
+                json={"key": key, "value": value, "type": type, "target": targets},
+                ok=(200, 201),
             )
             or {}
         )
@@ -81,63 +108,110 @@ class VercelClient(HttpClient):
         return created[0] if isinstance(created, list) and created else (created or {})
 
     def env_edit(self, env_id: str, **fields: Any) -> dict:
-        return (
-            response_json(
-                self.request(
-                    "PATCH",
-                    f"/v9/projects/{self._p()}/env/{quote(env_id, safe='')}",
-                    params=self._params(),
-                    json=fields,
-                )
-            )
-            or {}
-        )
+        path = f"/v9/projects/{self._p()}/env/{quote(env_id, safe='')}"
+        return self._json("PATCH", path, params=self._params(), json=fields) or {}
 
     def env_delete(self, env_id: str) -> None:
-        self.request(
-            "DELETE",
-            f"/v9/projects/{self._p()}/env/{quote(env_id, safe='')}",
-            params=self._params(),
+        path = f"/v9/projects/{self._p()}/env/{quote(env_id, safe='')}"
+        self.request("DELETE", path, params=self._params())
+
+    # --- deployments -------------------------------------------------------------------
+
+    def production_deployment(self) -> dict:
+        """The deployment serving production: {"id", "name", "url", "found_by"}.
+
+        The newest READY production deployment of the project; when the list has none,
+        the project's own record (`targets.production`, else its latest production
+        deployment). Raises Rejected("no_production_deployment") when there is none.
+        """
+        listed = (
+            self._json(
+                "GET",
+                "/v7/deployments",
+                params=self._params(
+                    projectId=self.project, target="production", state="READY", limit="1"
+                ),
+            )
+            or {}
+        ).get("deployments") or []
+        if listed and listed[0].get("uid"):
+            found = listed[0]
+            return {
+                "id": found["uid"],
+                "name": found.get("name", ""),
+                "url": found.get("url", ""),
+                "found_by": "deployments list",
+            }
+        project = self.project_get()
+        current = (project.get("targets") or {}).get("production") or {}
+        if not current.get("id"):
+            latest = [
+                d
+                for d in project.get("latestDeployments") or []
+                if d.get("target") == "production" and d.get("readyState") == "READY"
+            ]
+            current = latest[0] if latest else {}
+        if not current.get("id"):
+            raise Rejected(
+                f"{self.service}: the project has no production deployment to redeploy",
+                service=self.service,
+                code="no_production_deployment",
+            )
+        return {
+            "id": current["id"],
+            "name": current.get("name") or project.get("name", ""),
+            "url": current.get("url", ""),
+            "found_by": "project",
+        }
+
+    def redeploy_production(self, *, deployment: dict | None = None) -> dict:
+        """Start a new production build of `deployment` (default: `production_deployment()`);
+        returns the new deployment (its `id` is what `deployment_wait` polls)."""
+        source = deployment or self.production_deployment()
+        return (
+            self._json(
+                "POST",
+                "/v13/deployments",
+                params=self._params(forceNew="1"),
+                json={
+                    "name": source.get("name") or self.project,
+                    "project": self.project,
+                    "deploymentId": source["id"],
+                    "target": "production",
+                },
+            )
+            or {}
         )
 
     def redeploy(self, *, deployment_id: str = "", target: str = "production") -> dict:
+        """Deprecated: kept for the rotation saga until it calls `redeploy_production`.
+        Without `deployment_id` this sends {"name", "target"}, which Vercel refuses for a
+        project that is not deployed from git."""
         payload = {"name": self.project, "target": target}
         if deployment_id:
             payload["deploymentId"] = deployment_id
-        return (
-            response_json(
-                self.request("POST", "/v13/deployments", params=self._params(), json=payload)
-            )
-            or {}
-        )
+        return self._json("POST", "/v13/deployments", params=self._params(), json=payload) or {}
 
     def deployment(self, deployment_id: str) -> dict:
-        return (
-            response_json(
-                self.request(
-                    "GET",
-                    f"/v13/deployments/{quote(deployment_id, safe='')}",
-                    params=self._params(),
-                )
-            )
-            or {}
-        )
+        path = f"/v13/deployments/{quote(deployment_id, safe='')}"
+        return self._json("GET", path, params=self._params()) or {}
 
     def deployment_wait(
         self, deployment_id: str, *, timeout: float = 600, interval: float = 5
     ) -> str:
-        """Poll until READY/ERROR/CANCELED; READY returns, the others raise."""
+        """Poll `readyState` until READY (returned); ERROR, CANCELED or BLOCKED raise
+        DeploymentFailed, running out of `timeout` raises Timeout."""
         deadline = time.monotonic() + timeout
         while True:
             state = self.deployment(deployment_id).get("readyState", "")
             if state == "READY":
                 return state
-            if state in DEPLOY_FINAL_STATES:
-                raise IntegrationError(
+            if state in DEPLOY_FAILED_STATES:
+                raise DeploymentFailed(
                     f"{self.service}: deployment ended {state}",
                     service=self.service,
                     code=f"deployment_{state.lower()}",
-                    permanent=True,
+                    state=state,
                 )
             if time.monotonic() + interval > deadline:
                 raise Timeout(f"{self.service}: deployment not ready in time", service=self.service)

@@ -39,10 +39,10 @@ def test_supabase_secrets_set_list_delete(simulator):
     assert client.secret_names() == ["SERVICE_ROLE_KEY"]
 
 
-def test_supabase_reserved_secret_name_is_rejected(simulator):
-    with pytest.raises(Rejected) as exc:
-        SupabaseManagementClient().secrets_set({"SUPABASE_URL": "x"})
-    assert exc.value.status == 400
+def test_supabase_reserved_secret_name_is_refused_before_sending(simulator):
+    with pytest.raises(ValueError, match="SUPABASE_URL"):
+        SupabaseManagementClient().secrets_set({"SUPABASE_URL": "x", "OK_NAME": "y"})
+    assert simulator.calls("supabase_management") == []
 
 
 def test_supabase_api_keys_create_revoke_and_legacy_disable(simulator):
@@ -115,9 +115,13 @@ def test_vercel_env_upsert_list_edit_delete(simulator):
     assert simulator.calls("vercel", "POST")[-1]["query"] == {"upsert": "true"}
 
 
-def test_vercel_invalid_env_is_rejected(simulator):
-    with pytest.raises(Rejected):
-        VercelClient().env_upsert(key="X", value="v", targets=["moon"])
+@pytest.mark.parametrize(
+    ("targets", "kind"), [(["moon"], "encrypted"), ([], "encrypted"), (["production"], "secret")]
+)
+def test_vercel_invalid_env_is_refused_before_sending(simulator, targets, kind):
+    with pytest.raises(ValueError):
+        VercelClient().env_upsert(key="X", value="v", targets=targets, type=kind)
+    assert simulator.calls("vercel") == []
 
 
 def test_vercel_redeploy_and_poll_until_ready(simulator):
@@ -170,10 +174,13 @@ def test_pagerduty_trigger_and_resolve(simulator):
     assert all(b["routing_key"] == "sim-routing-key" for b in bodies)
 
 
-def test_pagerduty_invalid_event_is_rejected(simulator):
-    with pytest.raises(Rejected) as exc:
-        PagerDutyEventsClient().resolve(dedup_key="")
-    assert (exc.value.status, exc.value.code) == (400, "invalid_event")
+@pytest.mark.parametrize("dedup_key", ["", "  "])
+def test_pagerduty_resolve_without_dedup_key_is_refused_before_sending(simulator, dedup_key):
+    with pytest.raises(ValueError):
+        PagerDutyEventsClient().resolve(dedup_key=dedup_key)
+    with pytest.raises(ValueError):
+        PagerDutyEventsClient().acknowledge(dedup_key=dedup_key)
+    assert simulator.calls("pagerduty_events") == []
 
 
 @pytest.mark.parametrize(
