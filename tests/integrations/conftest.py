@@ -66,3 +66,41 @@ def probe_registry():
     yield probes
     probes._registry.clear()
     probes._registry.update(saved)
+
+
+# A project ref as the Supabase API documents them: 20 lowercase letters.
+PROJECT_REF = "abcdefghijklmnopqrst"
+
+
+@pytest.fixture
+def vendor_urls(settings):
+    """Every HTTP client configured against the vendors' real addresses with fake keys, for
+    tests that answer with respx (the network guard stops anything respx does not mock)."""
+    values = {
+        "SUPABASE_URL": f"https://{PROJECT_REF}.supabase.co",
+        "SUPABASE_PROJECT_URL_TEMPLATE": "https://{ref}.supabase.co",
+        "SUPABASE_FUNCTIONS_JWT": "eyJ-test-functions-jwt",
+        "SUPABASE_FUNCTIONS_APIKEY": "sb_publishable_test",
+        "SUPABASE_FUNCTIONS_ENABLED": True,
+        "SUPABASE_MANAGEMENT_URL": "https://api.supabase.com",
+        "SUPABASE_ACCESS_TOKEN": "sbp_test_access_token",
+        "SUPABASE_PROJECT_REF": PROJECT_REF,
+        "SUPABASE_MANAGEMENT_ENABLED": True,
+        "VERCEL_API_URL": "https://api.vercel.com",
+        "VERCEL_TOKEN": "test-vercel-token",
+        "VERCEL_PROJECT": "station-web",
+        "VERCEL_TEAM_ID": "",
+        "VERCEL_ENABLED": True,
+        "PAGERDUTY_API_URL": "https://api.pagerduty.com",
+        "PAGERDUTY_EVENTS_URL": "https://events.pagerduty.com",
+        "PAGERDUTY_API_KEY": "test-pagerduty-key",
+        "PAGERDUTY_ROUTING_KEY": "test-routing-key",
+        "PAGERDUTY_FROM_EMAIL": "ops@example.com",
+        "PAGERDUTY_ENABLED": True,
+        "SLACK_API_URL": "https://slack.com/api",
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_ENABLED": True,
+    }
+    for name, value in values.items():
+        setattr(settings, name, value)
+    return values
