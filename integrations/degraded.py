@@ -1,8 +1,9 @@
 """Degraded mode forced from outside integrations.
 
 An open incident can keep an integration in degraded mode even while its probe
-is green (e.g. the Voucher Preview runbook: code view until it is resolved).
-The incidents app registers a check here; integrations never imports incidents.
+is green (its runbook says so: fallback until the incident is resolved). The app
+that owns the incident registers a check here, the app that calls the integration
+asks `degraded_override(key)`; integrations imports neither.
 """
 
 import logging

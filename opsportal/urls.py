@@ -9,7 +9,6 @@ from vouchers import api as vouchers_api
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
-    path("admin/integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("api/station/", include("vouchers.api_urls")),
     path("api/schema/", vouchers_api.schema, name="api-schema"),

@@ -13,6 +13,7 @@ from vouchers import admin_operations as ops
 from vouchers.models import IDEMPOTENCY_FAILURES, RedeemAttempt, Station, Voucher, VoucherEvent
 from vouchers.selectors import REVIEW_ATTEMPTS_LIMIT, voucher_review_get
 from vouchers.services import OPERATE_PERMISSION
+from vouchers.views import voucher_preview_view
 
 
 class BoundedCountPaginator(Paginator):
@@ -60,11 +61,11 @@ class VoucherEventInline(admin.TabularInline):
 
 @admin.register(Voucher)
 class VoucherAdmin(admin.ModelAdmin):
-    """Vouchers change only through the voucher operations (services), never by form."""
+    """Vouchers change only through the voucher operations (services), never by form.
 
-    # Preview button + modal (PNG through the portal, code-view fallback): integrations.
-    # Ours extends that template and adds the Review button.
-    change_form_template = "admin/vouchers/voucher/change_form.html"
+    The change form (admin/vouchers/voucher/change_form.html) adds the Review button and
+    the Preview button + modal (the PNG through the portal, the code view as fallback)."""
+
     list_display = [
         "code",
         "amount",
@@ -108,6 +109,7 @@ class VoucherAdmin(admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("preview/", wrap(voucher_preview_view), name="vouchers_voucher_preview"),
             path("<int:pk>/review/", wrap(self.review_view), name="vouchers_voucher_review"),
             path(
                 "<int:pk>/operate/<str:op>/",

@@ -4,7 +4,7 @@ answers again; resolving the incident brings the PNG back."""
 from incidents.models import Incident
 from incidents.services.incidents import incident_open, incident_status_set
 
-PREVIEW = "/admin/integrations/voucher-preview/"
+PREVIEW = "/admin/vouchers/voucher/preview/"
 
 
 def test_an_open_preview_incident_forces_the_code_view_until_resolved(

@@ -51,7 +51,7 @@ def test_no_planted_secret_anywhere(planted, client_for, support_user, caplog, f
         client.get("/admin/integrations/proberesult/"),
         client.post("/admin/integrations/proberesult/probe-now/", follow=True),
         client.get("/admin/"),
-        client.get("/admin/integrations/voucher-preview/", {"code": "V-1"}),
+        client.get("/admin/vouchers/voucher/preview/", {"code": "V-1"}),
     ]
     # The simulator really received the planted credentials (so the test can fail).
     assert any(

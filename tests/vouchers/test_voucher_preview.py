@@ -1,6 +1,6 @@
 """Voucher preview: the PNG comes through the portal; failures name the runbook's error code."""
 
-PREVIEW = "/admin/integrations/voucher-preview/"
+PREVIEW = "/admin/vouchers/voucher/preview/"
 
 
 def test_preview_success_inlines_the_png(client_for, support_user, simulator):

@@ -1,12 +1,30 @@
-"""Voucher preview through the portal: the browser gets the PNG bytes, never an EF key."""
+"""Voucher preview: the `voucher-png` Edge Function renders the image and the portal hands
+the bytes to the browser (never an EF address or key). When it cannot, the preview names the
+runbook's error code and the page falls back to the code view (the code + a local QR code).
+
+`integrations` owns the client and the degraded-mode hook (an open Voucher Preview incident
+forces the code view through it); what a preview is and who may see one is ours.
+"""
 
 import base64
 import io
+import re
 from dataclasses import dataclass
+
+import qrcode
+import qrcode.image.svg
+from django.core.exceptions import PermissionDenied
 
 from integrations.clients.edge_functions import VoucherPngClient
 from integrations.degraded import degraded_override
 from integrations.errors import IntegrationError, NotConfigured, Timeout
+
+PREVIEW_PERMISSION = "vouchers.preview_voucher"
+VOUCHER_CODE = re.compile(r"^[!-~]{1,64}$")  # visible ASCII, like the codes we issue
+
+
+class InvalidVoucherCode(ValueError):
+    """Not something a voucher code can be: nothing is asked of the EF."""
 
 
 @dataclass
@@ -23,8 +41,14 @@ class Preview:
         return "data:image/png;base64," + base64.b64encode(self.png or b"").decode()
 
 
-def voucher_preview(*, code: str) -> Preview:
-    forced = degraded_override("voucher_png")
+def voucher_preview(*, actor, code: str) -> Preview:
+    """The voucher's PNG, or why there is none. PermissionDenied without the preview
+    permission; InvalidVoucherCode for a malformed code (checked in that order)."""
+    if not actor.has_perm(PREVIEW_PERMISSION):
+        raise PermissionDenied("you may not preview vouchers")
+    if not VOUCHER_CODE.match(code):
+        raise InvalidVoucherCode("that is not a voucher code")
+    forced = degraded_override(VoucherPngClient.service)
     if forced:
         return Preview(error="degraded", reason=forced)
     try:
@@ -39,9 +63,6 @@ def voucher_preview(*, code: str) -> Preview:
 
 def qr_svg(text: str) -> str:
     """A QR code for the code view, rendered locally (no outside service)."""
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     out = io.BytesIO()
     image.save(out)
