@@ -92,6 +92,8 @@ def sync_roles(apps=global_apps) -> None:
 
 
 def sync_roles_after_migrate(sender, **kwargs) -> None:
-    # post_migrate fires once per app, in order; permissions of every app exist by the last.
-    if sender.name == list(global_apps.get_app_configs())[-1].name:
+    # post_migrate fires once per app with a models module, in order; permissions of every
+    # app exist by the last of those (an app without models, e.g. devtools, gets no signal).
+    with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+    if sender.name == with_models[-1].name:
         sync_roles()

@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "campaigns.apps.CampaignsConfig",
     "incidents.apps.IncidentsConfig",
 ]
+# The HTTP simulator (`manage.py simulate`) is a development tool: never in production.
+DEVTOOLS_ENABLED = env.bool("DEVTOOLS_ENABLED", default=DEBUG)
+if DEVTOOLS_ENABLED:
+    INSTALLED_APPS.append("devtools.apps.DevtoolsConfig")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -136,7 +136,7 @@ allow_test_flush()
 @pytest.fixture
 def simulator(settings):
     """The integrations simulator on an ephemeral loopback port, with every client pointed at it."""
-    from integrations.simulator.server import start_simulator
+    from devtools.simulator.server import start_simulator
 
     sim = start_simulator(port=0)
     for name, value in sim.settings().items():

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def sim():
-    from integrations.simulator.server import start_simulator
+    from devtools.simulator.server import start_simulator
 
     simulator = start_simulator(port=0)
     simulator.set_fault("whatsapp", latency_ms=LATENCY_MS)
@@ -46,7 +46,7 @@ def cluster_name(monkeypatch):
 
 @pytest.fixture
 def campaign(settings, sim):
-    from integrations.simulator.server import settings_for
+    from devtools.simulator.server import settings_for
 
     for k, v in settings_for(sim.url).items():
         setattr(settings, k, v)

@@ -9,7 +9,7 @@ import pytest
 @pytest.fixture
 def sim(settings):
     """integrations' simulator on an ephemeral loopback port, the EF clients pointed at it."""
-    from integrations.simulator.server import settings_for, start_simulator
+    from devtools.simulator.server import settings_for, start_simulator
 
     simulator = start_simulator(port=0)
     for name, value in settings_for(simulator.url).items():

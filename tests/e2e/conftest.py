@@ -127,7 +127,7 @@ def sim():
     """The integrations simulator, in this process: tests switch its faults directly."""
     from django.conf import settings
 
-    from integrations.simulator.server import start_simulator
+    from devtools.simulator.server import start_simulator
 
     simulator = start_simulator(port=0)
     for name, value in simulator.settings().items():
@@ -149,7 +149,7 @@ def aws():
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from integrations.management.commands.simulate import DEMO_SECRETS
+    from devtools.management.commands.simulate import DEMO_SECRETS
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -181,6 +181,7 @@ def app_env(e2e_database, sim, aws):
         "DATABASE_URL": e2e_database,
         "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
         "DEBUG": "false",
+        "DEVTOOLS_ENABLED": "false",  # the app as production runs it; the simulator is `sim`
         "SECRET_KEY": "e2e-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",

@@ -10,7 +10,7 @@ SIMULATOR_PORT = 8787
 
 
 class Command(BaseCommand):
-    help = "Run web server, task worker and (when present) the integrations simulator; Ctrl-C stops all."
+    help = "Run web server, task worker and (devtools installed) the simulator; Ctrl-C stops all."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")

@@ -4,14 +4,14 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from integrations.simulator.server import start_simulator
+from devtools.simulator.server import start_simulator
 
 DEMO_SECRETS = ("prod/easymo/supabase/service-role", "stg/easymo/supabase/service-role")
 
 
 class Command(BaseCommand):
     help = (
-        "Run the integrations simulator (our EFs, Supabase Management, Vercel, PagerDuty, Slack) "
+        "Run the development simulator (our EFs, Supabase Management, Vercel, PagerDuty, Slack) "
         "in the foreground, plus moto as the AWS Secrets Manager endpoint."
     )
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.simulator.state import SimulatorState
+from devtools.simulator.state import SimulatorState
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 SLACK_RATE_LIMIT_ERRORS = ("ratelimited", "rate_limited")

@@ -1,7 +1,7 @@
 """Simulated Vercel, PagerDuty (REST + Events v2) and Slack (external-apis.md)."""
 
-from integrations.simulator.routes import Request, Response, common_fault
-from integrations.simulator.state import SimulatorState
+from devtools.simulator.routes import Request, Response, common_fault
+from devtools.simulator.state import SimulatorState
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
 VERCEL_TARGETS = {"production", "preview", "development"}

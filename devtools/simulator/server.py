@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from integrations.simulator import routes, routes_saas
-from integrations.simulator.state import SimulatorState
+from devtools.simulator import routes, routes_saas
+from devtools.simulator.state import SimulatorState
 
-logger = logging.getLogger("integrations.simulator")
+logger = logging.getLogger("devtools.simulator")
 
 PREFIXES = [
     ("/functions/v1/voucher-png", "voucher_png", routes.voucher_png),
@@ -233,7 +233,7 @@ def start_simulator(*, port: int = 0, host: str = "127.0.0.1", thread: bool = Tr
         return Simulator(server, None)
     worker = threading.Thread(
         target=server.serve_forever,
-        name="integrations-simulator",
+        name="devtools-simulator",
         daemon=True,
         kwargs={"poll_interval": 0.1},
     )
