@@ -1,26 +1,16 @@
-"""django-q2 entry points. Thin: they take ids and call one function."""
+"""django-q2 entry points. Thin: they take ids and call one function.
 
-import logging
+Their dotted names are stored in queued tasks and schedules
+(`campaigns.tasks.dispatch_slice`, `campaigns.tasks.dispatch_watchdog`): keep them.
+"""
 
-from campaigns.dispatcher import SliceRunner
-from campaigns.services import campaign_enqueue_slice, campaigns_dispatch_watchdog
-
-logger = logging.getLogger("campaigns.tasks")
+from campaigns.dispatch import slice_dispatch
+from campaigns.services import campaigns_dispatch_watchdog
 
 
 def dispatch_slice(campaign_id: int) -> str:
     """Run one bounded slice; re-enqueue itself while there is work due now."""
-    result = SliceRunner(campaign_id).run()
-    logger.info(
-        "campaign %s slice: %s (%s sent / %s attempted)",
-        campaign_id,
-        result.reason,
-        result.sent,
-        result.attempted,
-    )
-    if result.continue_now:
-        campaign_enqueue_slice(campaign_id=campaign_id)
-    return result.reason
+    return slice_dispatch(campaign_id=campaign_id)
 
 
 def dispatch_watchdog() -> list[int]:

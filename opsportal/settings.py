@@ -274,7 +274,7 @@ LOGGING = {
     },
 }
 
-# --- Campaign dispatcher (campaigns/dispatcher.py) ---
+# --- Campaign dispatcher (campaigns/dispatch/) ---
 # A slice must end well inside Q_CLUSTER["timeout"]; the lease outlives a few renewals.
 CAMPAIGN_SLICE_SECONDS = env.float("CAMPAIGN_SLICE_SECONDS", default=60.0)
 CAMPAIGN_LEASE_SECONDS = env.float("CAMPAIGN_LEASE_SECONDS", default=30.0)

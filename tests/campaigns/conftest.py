@@ -54,7 +54,7 @@ def campaign_factory():
 @pytest.fixture
 def dispatch():
     """`dispatch(campaign_id, clock=…)` runs slices here until done, stopped or waiting long."""
-    from campaigns.dispatcher import SliceRunner
+    from campaigns.dispatch import SliceRunner
 
     def run(campaign_id: int, *, clock=None, slice_seconds: float = 10, max_slices: int = 20):
         results = []

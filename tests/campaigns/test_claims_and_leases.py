@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns import leases
-from campaigns.dispatcher import SliceRunner
+from campaigns.dispatch import SliceRunner
 from campaigns.models import DispatchLease, Target
 
 THREADS = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from campaigns.dispatcher import SliceRunner
+from campaigns.dispatch import SliceRunner
 from campaigns.models import Campaign, Target
 from incidents.detectors import detectors_run_all
 from incidents.gates import gate_evaluate
