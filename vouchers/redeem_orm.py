@@ -23,17 +23,7 @@ from vouchers.models import (
     Voucher,
     VoucherEvent,
 )
-from vouchers.redeem_sql import STORED_OUTCOMES
-
-STATUS = {
-    "redeemed": 200,
-    "unauthorized": 401,
-    "rate_limited": 429,
-    "invalid_request": 400,
-    "idempotency_key_reused": 422,
-    "not_found": 404,
-    "out_of_scope": 403,
-}
+from vouchers.redeem_outcomes import STORED_OUTCOMES, outcome_status
 
 
 def _jsonb_order(value):
@@ -141,7 +131,7 @@ def redeem_orm_run(p: dict) -> tuple:
         }
     elif outcome != "replayed":
         body = {"error": outcome}
-    status = status or STATUS.get(outcome, 409)
+    status = outcome_status(outcome, replayed_status=status)
     body = _jsonb_order(body)
     if outcome in STORED_OUTCOMES:
         IdempotencyRecord.objects.create(

@@ -21,16 +21,7 @@ Concurrency, in READ COMMITTED:
 import re
 
 from audit.services import AUDIT_INSERT_SQL
-
-# Outcomes whose response is stored and replayed for the same (station, key, body).
-STORED_OUTCOMES = (
-    "redeemed",
-    "not_found",
-    "out_of_scope",
-    "voucher_void",
-    "voucher_expired",
-    "already_redeemed",
-)
+from vouchers.redeem_outcomes import STORED_OUTCOMES, outcome_status_sql
 
 # In the statement: `d` = the decision (outcome `o`), `x` = the response (status `hs`, body).
 # bool_or over the voucher's scope rows: NULL (none) = any station; false = not this one.
@@ -105,17 +96,7 @@ upd AS (
 x AS MATERIALIZED (
     SELECT
         d.o,
-        CASE d.o
-            WHEN 'redeemed' THEN 200
-            WHEN 'replayed' THEN d.ps
-            WHEN 'unauthorized' THEN 401
-            WHEN 'rate_limited' THEN 429
-            WHEN 'invalid_request' THEN 400
-            WHEN 'idempotency_key_reused' THEN 422
-            WHEN 'not_found' THEN 404
-            WHEN 'out_of_scope' THEN 403
-            ELSE 409
-        END AS hs,
+        {outcome_status_sql(outcome="d.o", replayed_status="d.ps")} AS hs,
         CASE d.o
             WHEN 'redeemed' THEN jsonb_build_object(
                 'status', 'redeemed',
@@ -167,6 +148,11 @@ att AS (
 SELECT x.o, x.hs, x.body::text FROM x
 """
 
-# Whitespace collapsed (none of its string literals holds a space, comma or
-# parenthesis): psycopg caches its parsing of queries up to 4096 bytes only.
-REDEEM_SQL = re.sub(r"\s*([(),=<>+*|-])\s*", r"\1", re.sub(r"\s+", " ", REDEEM_SQL)).strip()
+
+def sql_compact(sql: str) -> str:
+    """Whitespace collapsed (none of the statement's string literals holds a space, comma
+    or parenthesis): psycopg caches its parsing of queries up to 4096 bytes only."""
+    return re.sub(r"\s*([(),=<>+*|-])\s*", r"\1", re.sub(r"\s+", " ", sql)).strip()
+
+
+REDEEM_SQL = sql_compact(REDEEM_SQL)
