@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from audit import views
 from audit.links import audit_entries_url
 from audit.models import AuditEntry
+from audit.selectors import LIST_COLUMNS
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -36,16 +37,7 @@ class AuditTrailMixin:
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(HistoryAdmin):
-    list_display = [
-        "id",
-        "at",
-        "actor_name",
-        "action",
-        "target_type",
-        "target_id",
-        "target_repr",
-        "incident_id",
-    ]
+    list_display = list(LIST_COLUMNS)
     list_filter = ["action", "target_type"]
     search_fields = ["=actor_name", "=action", "=target_id", "=request_id"]
     list_select_related = ["actor"]

@@ -30,19 +30,7 @@ def format_at(at: datetime) -> str:
 
 def entry_fields(row: dict) -> dict:
     """The canonical field values of an entry read from the database (a `.values()` row)."""
-    return {
-        "id": row["id"],
-        "at": format_at(row["at"]),
-        "actor_id": row["actor_id"],
-        "actor_name": row["actor_name"],
-        "action": row["action"],
-        "target_type": row["target_type"],
-        "target_id": row["target_id"],
-        "target_repr": row["target_repr"],
-        "incident_id": row["incident_id"],
-        "data": row["data"],
-        "request_id": row["request_id"],
-    }
+    return {**{name: row[name] for name in FIELDS}, "at": format_at(row["at"])}
 
 
 def row_hash(prev_hash: str, row: dict) -> str:

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -6,19 +7,67 @@ from django.utils import timezone
 from audit.context import request_id_var
 from audit.models import AuditEntry
 from audit.redaction import redact
+from audit.verify_export import FIELDS
 
 SYSTEM_ACTOR = "system"
+# What an entry holds, in the chain's canonical order (the one list: audit/verify_export.py's
+# FIELDS, which the offline verifier, the sealer and the export read too); `id` is the
+# database's own.
+COLUMNS = tuple(name for name in FIELDS if name != "id")
 
-# For the one caller whose audit row must be part of its own SQL statement (the
-# station redeem hot path: one round trip per request). It appends to the same
-# table with the same rules: the row is inserted unsealed and the sealer links it
-# like any other; the caller must pass values through `redact`/`mask_text` first.
-# Its SELECT yields, in order: at, actor_name, action, target_type, target_id,
-# target_repr, data (jsonb), request_id.
-AUDIT_INSERT_SQL = (
-    "INSERT INTO audit_auditentry (at, actor_name, action, target_type, target_id,"
-    " target_repr, data, request_id)"
-)
+
+class Sql(str):
+    """A value that is an SQL expression of the caller's statement (e.g. `d.vcode`)."""
+
+
+class Param(str):
+    """A `data` value bound per entry as the caller's statement parameter of this name."""
+
+
+@dataclass(frozen=True)
+class RawAuditInsert:
+    """An audit entry written by the caller's own SQL statement (see `audit_raw_insert`)."""
+
+    sql: str
+    _data_params: dict[str, str]  # data key → parameter name
+
+    def params(self, **data: Any) -> dict[str, Any]:
+        """The statement's parameters for one entry, redacted as `audit_record` redacts."""
+        redacted = redact(data)
+        return {self._data_params[key]: redacted[key] for key in self._data_params}
+
+
+def _sql_value(value: Any) -> str:
+    if isinstance(value, Param):
+        return f"%({value})s::text"
+    if isinstance(value, Sql):
+        return value
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def audit_raw_insert(*, source: str, data: dict[str, Any], **columns: Any) -> RawAuditInsert:
+    """`INSERT INTO <audit table> (…) SELECT … FROM <source>` for the one caller whose entry
+    must be part of its own statement (the station redeem: one round trip per request),
+    and the builder of that statement's parameters.
+
+    `columns` are entry columns (COLUMNS; the rest stay empty): plain values become SQL
+    literals, `Sql(...)` values are used as they are. `data` becomes a JSON object whose
+    values are `Sql(...)` expressions or `Param(name)` parameters; `.params(key=value…)`
+    gives those parameters with secrets redacted. The row is inserted unsealed and the
+    sealer links it like any other.
+    """
+    unknown = set(columns) - set(COLUMNS)
+    if unknown or "data" in columns:
+        raise TypeError(f"not audit columns: {sorted(unknown | ({'data'} & set(columns)))}")
+    pairs = ", ".join(f"'{key}', {_sql_value(value)}" for key, value in data.items())
+    values = {**columns, "data": Sql(f"jsonb_build_object({pairs})")}
+    names = [name for name in COLUMNS if name in values]
+    sql = (
+        f"INSERT INTO {AuditEntry._meta.db_table} ({', '.join(names)})"
+        f" SELECT {', '.join(_sql_value(values[name]) for name in names)} FROM {source}"
+    )
+    params = {key: str(value) for key, value in data.items() if isinstance(value, Param)}
+    return RawAuditInsert(sql=sql, _data_params=params)
 
 
 def _target_fields(target: models.Model | None) -> dict[str, str]:

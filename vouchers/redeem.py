@@ -18,9 +18,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 import audit
-from audit.redaction import mask_text
 from vouchers.redeem_orm import redeem_orm_run
-from vouchers.redeem_sql import REDEEM_SQL
+from vouchers.redeem_sql import REDEEM_AUDIT, REDEEM_SQL
 from vouchers.tokens import station_token_hash
 
 MAX_BODY_BYTES = 4096
@@ -157,9 +156,11 @@ def redeem_request_process(
         "lc": parsed.code if parsed else "",
         "lr": (parsed.reference or "") if parsed else "",
         "q": request_id[:64],
-        # The audit row is written by the statement itself: redact here, as audit.record would.
-        "ak": mask_text(idempotency_key) if parsed else "",
-        "ar": mask_text(parsed.reference) if parsed and parsed.reference else None,
+        # The statement writes the audit entry itself; audit redacts its parameters.
+        **REDEEM_AUDIT.params(
+            idempotency_key=idempotency_key if parsed else "",
+            reference=parsed.reference if parsed else None,
+        ),
     }
     for attempt in range(_RETRIES_AFTER_KEY_RACE):
         params["ms"] = (time.perf_counter() - started) * 1000

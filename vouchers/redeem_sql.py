@@ -3,8 +3,8 @@
 Why one statement: the redeem API's budget is a few hundred microseconds of
 server time (performance.md). Station lookup, the per-station rate window, the
 idempotency check, the voucher row lock, the redemption, its event, the stored
-idempotent response, the attempt log and the audit entry (through
-`audit.services.AUDIT_INSERT_SQL`) all happen in a single round trip — and, run in
+idempotent response, the attempt log and the audit entry (built by
+`audit.services.audit_raw_insert`, which also redacts its parameters) all happen in a single round trip — and, run in
 autocommit, a single statement is its own transaction: no BEGIN/COMMIT trips.
 
 Concurrency, in READ COMMITTED:
@@ -20,8 +20,27 @@ Concurrency, in READ COMMITTED:
 
 import re
 
-from audit.services import AUDIT_INSERT_SQL
+from audit.services import Param, Sql, audit_raw_insert
 from vouchers.redeem_outcomes import STORED_OUTCOMES, outcome_status_sql
+
+# The audit entry of a redemption; its parameters come from REDEEM_AUDIT.params(...).
+REDEEM_AUDIT = audit_raw_insert(
+    source="upd, d",
+    at=Sql("now()"),
+    actor_name=Sql("'station:' || d.scode"),
+    action="voucher.redeemed",
+    target_type="vouchers.voucher",
+    target_id=Sql("d.vid::text"),
+    target_repr=Sql("d.vcode"),
+    data={
+        "station": Sql("d.scode"),
+        "amount": Sql("d.amount::text"),
+        "currency": Sql("d.currency"),
+        "idempotency_key": Param("ak"),
+        "reference": Param("ar"),
+    },
+    request_id=Sql("%(q)s::text"),
+)
 
 # In the statement: `d` = the decision (outcome `o`), `x` = the response (status `hs`, body).
 # bool_or over the voucher's scope rows: NULL (none) = any station; false = not this one.
@@ -122,12 +141,7 @@ ev AS (
     FROM upd, d
 ),
 au AS (
-    {AUDIT_INSERT_SQL}
-    SELECT now(), 'station:' || d.scode, 'voucher.redeemed', 'vouchers.voucher', d.vid::text,
-           d.vcode, jsonb_build_object('station', d.scode, 'amount', d.amount::text,
-           'currency', d.currency, 'idempotency_key', %(ak)s::text, 'reference', %(ar)s::text),
-           %(q)s::text
-    FROM upd, d
+    {REDEEM_AUDIT.sql}
 ),
 idem AS (
     INSERT INTO vouchers_idempotencyrecord

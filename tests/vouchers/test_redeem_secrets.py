@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from audit.models import AuditEntry
+from audit.redaction import mask_text
 from vouchers.models import RedeemAttempt, VoucherEvent
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +31,18 @@ def test_token_never_logged_or_stored(station_with_token, voucher_factory, redee
     assert RedeemAttempt.objects.count() == 5
     assert secret_part not in repr(stored)
     assert station.token_hash not in repr(stored)
+
+
+@pytest.mark.parametrize("engine", ["sql", "orm"])
+def test_secret_looking_key_and_reference_are_redacted_in_the_audit_entry(
+    station_with_token, voucher_factory, redeem, settings, engine
+):
+    settings.REDEEM_ENGINE = engine
+    _, token = station_with_token
+    voucher = voucher_factory()
+    key, reference = "sb_secret_abcdefgh12345678", "Bearer abcdefghijklmnopqrstuvwx"
+    assert redeem(token, {"code": voucher.code, "reference": reference}, key=key).status_code == 200
+    entry = AuditEntry.objects.get(action="voucher.redeemed")
+    assert entry.data["idempotency_key"] == mask_text(key) != key
+    assert entry.data["reference"] == mask_text(reference) != reference
+    assert entry.data["station"] == "KGL-001" and entry.data["amount"] == "5000.00"
