@@ -43,7 +43,6 @@ class AuditEntryAdmin(HistoryAdmin):
     list_select_related = ["actor"]
     date_hierarchy = None
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
-    change_list_template = "audit/change_list.html"
 
     def get_urls(self):
         # The auditor's browser: our own lean pages, behind the admin's login and CSRF.

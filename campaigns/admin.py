@@ -203,7 +203,7 @@ class CampaignAdmin(admin.ModelAdmin):
                         "report_href": f"data:text/csv;base64,{report}",
                     }
                 )
-        return TemplateResponse(request, "admin/campaigns/campaign/upload.html", context)
+        return TemplateResponse(request, "campaigns/upload.html", context)
 
     def send_test_view(self, request, campaign_id: int):
         if not request.user.has_perm("campaigns.send_test_message"):

@@ -45,4 +45,4 @@ def notifications_view(request):
         "selected": {"campaign": campaign_id, "outcome": outcome, "error_code": error_code},
         "next_query": query.urlencode() if len(results) == PAGE else "",
     }
-    return TemplateResponse(request, "admin/campaigns/notifications.html", context)
+    return TemplateResponse(request, "campaigns/notifications.html", context)

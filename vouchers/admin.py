@@ -143,7 +143,7 @@ class VoucherAdmin(admin.ModelAdmin):
             "can_operate": self.has_operate_permission(request),
             "operations": list(ops.OPERATIONS.items()),
         }
-        return TemplateResponse(request, "admin/vouchers/voucher/review.html", context)
+        return TemplateResponse(request, "vouchers/review.html", context)
 
     def operate_view(self, request, pk, op):
         if op not in ops.OPERATIONS:

@@ -129,7 +129,7 @@ def operation_page(modeladmin, request, vouchers, op_name: str, *, action: str =
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "opts": modeladmin.model._meta,
     }
-    return TemplateResponse(request, "admin/vouchers/voucher/operate.html", context)
+    return TemplateResponse(request, "vouchers/operate.html", context)
 
 
 def _action(op_name: str, description: str):

@@ -47,6 +47,11 @@ def test_url_is_under_the_admin():
     assert reverse("admin:audit_auditentry_browse") == BROWSE
 
 
+def test_the_admin_changelist_links_to_the_browser(client_for, auditor_user, log):
+    html = client_for(auditor_user).get("/admin/audit/auditentry/").content.decode()
+    assert f'<a href="{BROWSE}">Auditor' in html
+
+
 def test_newest_first(client_for, auditor_user, log):
     ids = _ids(client_for(auditor_user).get(BROWSE, {"action": "test.nothing"}))
     assert ids == []
