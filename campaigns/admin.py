@@ -20,6 +20,18 @@ from campaigns.errors import CampaignError
 from campaigns.imports import targets_import
 from campaigns.models import Campaign, SendResult, Target
 from campaigns.notifications import notifications_view
+from campaigns.outcomes import TARGET_FIELDS
+
+# What the services and the dispatcher keep: shown, never edited by form.
+TIMELINE_FIELDS = [
+    "created_at",
+    "updated_at",
+    "started_at",
+    "completed_at",
+    "last_progress_at",
+    "backoff_until",
+    "next_send_at",
+]
 
 
 @admin.register(Campaign)
@@ -34,16 +46,7 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state"]
     search_fields = ["name", "template"]
-    readonly_fields = [
-        "state",
-        "created_at",
-        "updated_at",
-        "started_at",
-        "completed_at",
-        "last_progress_at",
-        "backoff_until",
-        "next_send_at",
-    ]
+    readonly_fields = ["state", *TIMELINE_FIELDS]
     fieldsets = [
         (
             None,
@@ -60,20 +63,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (
-            "Timeline",
-            {
-                "fields": [
-                    "created_at",
-                    "updated_at",
-                    "started_at",
-                    "completed_at",
-                    "last_progress_at",
-                    "backoff_until",
-                    "next_send_at",
-                ]
-            },
-        ),
+        ("Timeline", {"fields": TIMELINE_FIELDS}),
     ]
     actions = ["start_campaigns", "stop_campaigns", "replay_campaigns"]
     change_form_template = "admin/campaigns/campaign/change_form.html"
@@ -251,14 +241,7 @@ class TargetAdmin(admin.ModelAdmin):
     list_select_related = ["campaign"]
     show_full_result_count = False
     raw_id_fields = ["campaign"]
-    readonly_fields = [
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "provider_message_id",
-        "last_error_code",
-        "updated_at",
-    ]
+    readonly_fields = list(TARGET_FIELDS)
 
     def has_change_permission(self, request, obj=None):
         return False  # the dispatcher owns a target's state

@@ -28,13 +28,25 @@ class Outcome:
     phone: str
     status: str
     attempts: int
-    next_attempt_at: dt.datetime | None
-    message_id: str
-    error_code: str
-    result: str
+    result: str  # the SendResult outcome
+    next_attempt_at: dt.datetime | None = None
+    message_id: str = ""
+    error_code: str = ""
     # Seconds the whole campaign must wait (None: no campaign-wide backoff).
     campaign_backoff: float | None = None
     retry_after_known: bool = False
+
+
+# What an outcome changes on its target: the dispatcher owns these (the admin shows them
+# read-only); `outcomes_write` writes them.
+TARGET_FIELDS = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "provider_message_id",
+    "last_error_code",
+    "updated_at",
+)
 
 
 def error_code_of(exc: IntegrationError) -> str:
@@ -51,10 +63,8 @@ def outcome_for_success(*, target_id: int, phone: str, attempts: int, message_id
         phone,
         Target.Status.SENT,
         attempts + 1,
-        None,
-        message_id,
-        "",
         SendResult.Outcome.SENT,
+        message_id=message_id,
     )
 
 
@@ -62,66 +72,41 @@ def outcome_for_error(
     *, target_id: int, phone: str, attempts: int, exc: IntegrationError, now: dt.datetime
 ) -> Outcome:
     code = error_code_of(exc)
-    pending = Target.Status.PENDING
+
+    def outcome(status: str, attempts: int, result: str, **more) -> Outcome:
+        return Outcome(target_id, phone, status, attempts, result, error_code=code, **more)
+
+    def retry_in(seconds: float, attempts: int, result: str) -> Outcome:
+        due = now + dt.timedelta(seconds=seconds)
+        return outcome(Target.Status.PENDING, attempts, result, next_attempt_at=due)
+
     if isinstance(exc, RateLimited) and code in RECIPIENT_THROTTLE_CODES:
         wait = max(exc.retry_after or 0.0, RECIPIENT_RETRY_SECONDS)
-        return Outcome(
-            target_id,
-            phone,
-            pending,
-            attempts,
-            now + dt.timedelta(seconds=wait),
-            "",
-            code,
-            SendResult.Outcome.RESCHEDULED,
-        )
+        return retry_in(wait, attempts, SendResult.Outcome.RESCHEDULED)
     if (
         isinstance(exc, RateLimited)
         or isinstance(exc, NotConfigured)
         or (isinstance(exc, Rejected) and exc.status in CAMPAIGN_WIDE_STATUSES)
     ):
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-        # next_attempt_at is filled in by the caller once the campaign backoff is known.
-        return Outcome(
-            target_id,
-            phone,
-            pending,
+        # next_attempt_at is filled in by the dispatcher once the campaign backoff is known.
+        return outcome(
+            Target.Status.PENDING,
             attempts,
-            None,
-            "",
-            code,
             SendResult.Outcome.RESCHEDULED,
             campaign_backoff=retry_after or 0.0,
             retry_after_known=retry_after is not None,
         )
     if isinstance(exc, Rejected):
-        status = Target.Status.INVALID if code in INVALID_CODES else Target.Status.FAILED
-        result = SendResult.Outcome.INVALID if code in INVALID_CODES else SendResult.Outcome.FAILED
-        return Outcome(target_id, phone, status, attempts + 1, None, "", code, result)
+        if code in INVALID_CODES:
+            return outcome(Target.Status.INVALID, attempts + 1, SendResult.Outcome.INVALID)
+        return outcome(Target.Status.FAILED, attempts + 1, SendResult.Outcome.FAILED)
     # Unavailable (5xx, connection) and Timeout: bounded retries, exponential backoff.
     attempts += 1
     if attempts >= settings.CAMPAIGN_MAX_ATTEMPTS:
-        return Outcome(
-            target_id,
-            phone,
-            Target.Status.FAILED,
-            attempts,
-            None,
-            "",
-            code,
-            SendResult.Outcome.FAILED,
-        )
+        return outcome(Target.Status.FAILED, attempts, SendResult.Outcome.FAILED)
     wait = settings.CAMPAIGN_RETRY_BASE_SECONDS * (2 ** (attempts - 1))
-    return Outcome(
-        target_id,
-        phone,
-        pending,
-        attempts,
-        now + dt.timedelta(seconds=wait),
-        "",
-        code,
-        SendResult.Outcome.RETRY,
-    )
+    return retry_in(wait, attempts, SendResult.Outcome.RETRY)
 
 
 def outcomes_write(*, campaign_id: int, outcomes: list[Outcome], now: dt.datetime) -> None:
@@ -168,17 +153,7 @@ def outcomes_write(*, campaign_id: int, outcomes: list[Outcome], now: dt.datetim
             )
             for o in outcomes
         ]
-        Target.objects.bulk_update(
-            targets,
-            [
-                "status",
-                "attempts",
-                "next_attempt_at",
-                "provider_message_id",
-                "last_error_code",
-                "updated_at",
-            ],
-        )
+        Target.objects.bulk_update(targets, TARGET_FIELDS)
     _results_insert(campaign_id=campaign_id, outcomes=outcomes, now=now)
 
 

@@ -73,3 +73,23 @@ def dispatch():
 
 def key(campaign, target) -> str:
     return f"campaign-{campaign.pk}-target-{target.pk}"
+
+
+def dispatch_in_thread(dispatch, campaign_id: int):
+    """Start `dispatch(campaign_id)` in a thread with its own database connection;
+    → (the started thread, the list its slice results are added to)."""
+    import threading
+
+    from django.db import connection
+
+    results = []
+
+    def run():
+        try:
+            results.extend(dispatch(campaign_id))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, results

@@ -1,14 +1,12 @@
 """The error rules of issue 5, each against the simulator over real sockets."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from campaigns.models import Campaign, SendResult, Target
 from campaigns.services import campaign_reschedule_after
-from tests.campaigns.conftest import key, phone
+from tests.campaigns.conftest import dispatch_in_thread, key, phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 IN_FLIGHT = 0.3  # a send already on the wire when the throttling answer came back
@@ -142,16 +140,7 @@ def test_a_reschedule_from_a_runbook_holds_a_running_slice(
     sim, campaign_factory, dispatch, ops_user
 ):
     campaign = campaign_factory(30, throttle_per_minute=600)
-    results = []
-
-    def run():
-        try:
-            results.extend(dispatch(campaign.pk))
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, results = dispatch_in_thread(dispatch, campaign.pk)
     while sim.sent_total() < 3:
         time.sleep(0.02)
     campaign_reschedule_after(campaign_id=campaign.pk, seconds=1.5, actor=ops_user)

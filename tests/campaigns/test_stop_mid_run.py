@@ -1,11 +1,10 @@
-import threading
 import time
 
 import pytest
-from django.db import connection
 
 from campaigns.models import Campaign, Target
 from campaigns.services import campaign_stop
+from tests.campaigns.conftest import dispatch_in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,16 +13,7 @@ def test_stop_mid_run_sends_nothing_more_after_the_in_flight_sends(
     sim, campaign_factory, dispatch, ops_user
 ):
     campaign = campaign_factory(200, throttle_per_minute=600)
-    results = []
-
-    def run():
-        try:
-            results.extend(dispatch(campaign.pk))
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, results = dispatch_in_thread(dispatch, campaign.pk)
     deadline = time.monotonic() + 20
     while sim.sent_total() < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
