@@ -9,10 +9,12 @@ Path prefixes keep the services apart on one port:
   /slack/api/...         Slack Web API (SLACK_API_URL = <sim>/slack/api)
 """
 
+import functools
 import hashlib
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +103,30 @@ def common_fault(state: SimulatorState, service: str, fault: dict) -> Response |
     return None
 
 
+Route = Callable[[SimulatorState, Request], Response]
+
+
+def simulated(
+    service: str, *, auth: str | None = None, refused: Callable[[], Response] | None = None
+) -> Callable[[Route], Route]:
+    """How every SaaS route starts: the service's switchable fault, then (when `auth` is
+    given) its refusal of a request whose Authorization header does not start with it."""
+
+    def wrap(handler: Route) -> Route:
+        @functools.wraps(handler)
+        def route(state: SimulatorState, req: Request) -> Response:
+            answer = common_fault(state, service, state.take_fault(service))
+            if answer:
+                return answer
+            if auth is not None and not req.headers.get("authorization", "").startswith(auth):
+                return refused()
+            return handler(state, req)
+
+        return route
+
+    return wrap
+
+
 # --- our Edge Functions ---------------------------------------------------------------
 
 
@@ -186,13 +212,12 @@ def _function(state: SimulatorState, slug: str) -> dict:
     }
 
 
+@simulated(
+    "supabase_management",
+    auth="Bearer ",
+    refused=lambda: Response(401, {"message": "Unauthorized"}),
+)
 def supabase_management(state: SimulatorState, req: Request) -> Response:
-    fault = state.take_fault("supabase_management")
-    answer = common_fault(state, "supabase_management", fault)
-    if answer:
-        return answer
-    if not req.headers.get("authorization", "").startswith("Bearer "):
-        return Response(401, {"message": "Unauthorized"})
     parts = req.path.strip("/").split("/")  # v1 projects {ref} ...
     if len(parts) < 4 or parts[:2] != ["v1", "projects"]:
         return Response(404, {"message": "Not found"})
@@ -255,13 +280,10 @@ def _secrets(state: SimulatorState, req: Request) -> Response:
 # --- a project's Auth Admin API: which service-role keys does the project accept? ---------
 
 
+@simulated("supabase_auth")
 def supabase_auth(state: SimulatorState, req: Request) -> Response:
     """`sb_secret_…` keys work while they exist in `api_keys`; legacy JWTs while legacy
     keys are enabled; anything else is refused, like a revoked key."""
-    fault = state.take_fault("supabase_auth")
-    answer = common_fault(state, "supabase_auth", fault)
-    if answer:
-        return answer
     key = req.headers.get("apikey", "")
     if key.startswith("sb_secret_"):
         valid = any(k.get("api_key") == key for k in list(state.api_keys.values()))

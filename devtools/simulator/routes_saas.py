@@ -1,6 +1,6 @@
 """Simulated Vercel, PagerDuty (REST + Events v2) and Slack (external-apis.md)."""
 
-from devtools.simulator.routes import Request, Response, common_fault
+from devtools.simulator.routes import Request, Response, simulated
 from devtools.simulator.state import SimulatorState
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
@@ -12,13 +12,10 @@ def _vercel_error(status: int, code: str, message: str) -> Response:
     return Response(status, {"error": {"code": code, "message": message}})
 
 
+@simulated(
+    "vercel", auth="Bearer ", refused=lambda: _vercel_error(403, "forbidden", "Not authorized")
+)
 def vercel(state: SimulatorState, req: Request) -> Response:
-    fault = state.take_fault("vercel")
-    answer = common_fault(state, "vercel", fault)
-    if answer:
-        return answer
-    if not req.headers.get("authorization", "").startswith("Bearer "):
-        return _vercel_error(403, "forbidden", "Not authorized")
     parts, method = req.path.strip("/").split("/"), req.method
     if parts[:2] == ["v9", "projects"] and len(parts) == 3 and method == "GET":
         return Response(200, {"id": f"prj_{parts[2]}", "name": parts[2]})
@@ -102,11 +99,8 @@ def _vercel_upsert(state: SimulatorState, req: Request) -> Response:
     return Response(201 if created else 400, {"created": created, "failed": failed})
 
 
+@simulated("pagerduty_events")
 def pagerduty_events(state: SimulatorState, req: Request) -> Response:
-    fault = state.take_fault("pagerduty_events")
-    answer = common_fault(state, "pagerduty_events", fault)
-    if answer:
-        return answer
     body = req.body if isinstance(req.body, dict) else {}
     action, errors = body.get("event_action"), []
     if not body.get("routing_key"):
@@ -129,13 +123,12 @@ def pagerduty_events(state: SimulatorState, req: Request) -> Response:
     return Response(202, {"status": "success", "message": "Event processed", "dedup_key": dedup})
 
 
+@simulated(
+    "pagerduty",
+    auth="Token token=",
+    refused=lambda: Response(401, {"error": {"code": 2006, "message": "Invalid Credentials"}}),
+)
 def pagerduty(state: SimulatorState, req: Request) -> Response:
-    fault = state.take_fault("pagerduty")
-    answer = common_fault(state, "pagerduty", fault)
-    if answer:
-        return answer
-    if not req.headers.get("authorization", "").startswith("Token token="):
-        return Response(401, {"error": {"code": 2006, "message": "Invalid Credentials"}})
     parts, method = req.path.strip("/").split("/"), req.method
     if parts == ["abilities"] and method == "GET":
         return Response(200, {"abilities": ["teams", "urgencies"]})
@@ -183,13 +176,10 @@ def pagerduty(state: SimulatorState, req: Request) -> Response:
     return Response(404, {"error": {"code": 2100, "message": "Not Found"}})
 
 
+@simulated(
+    "slack", auth="Bearer xox", refused=lambda: Response(200, {"ok": False, "error": "not_authed"})
+)
 def slack(state: SimulatorState, req: Request) -> Response:
-    fault = state.take_fault("slack")
-    answer = common_fault(state, "slack", fault)
-    if answer:
-        return answer
-    if not req.headers.get("authorization", "").startswith("Bearer xox"):
-        return Response(200, {"ok": False, "error": "not_authed"})
     method_name = req.path.strip("/").removeprefix("api/")
     if method_name == "auth.test":
         return Response(200, {"ok": True, "team": "Sim", "user": "opsportal-bot"})
