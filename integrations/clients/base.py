@@ -98,14 +98,15 @@ class HttpClient:
         base_url: str,
         headers: dict[str, str] | None = None,
         enabled: bool = True,
-        missing: Iterable[str] = (),
+        required: dict[str, Any] | None = None,
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self._headers = headers or {}
         self.enabled = enabled
-        self.missing = [name for name in missing]
+        # Not configured while a required value (setting name → value) is empty.
+        self.missing = [name for name, value in (required or {}).items() if not value]
         self.connect_timeout = connect_timeout or settings.INTEGRATIONS_CONNECT_TIMEOUT
         self.read_timeout = read_timeout or settings.INTEGRATIONS_READ_TIMEOUT
 

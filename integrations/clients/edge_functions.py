@@ -35,7 +35,7 @@ class EdgeFunctionClient(HttpClient):
             base_url=f"{base}/functions/v1/{self.function}" if base else "",
             headers=headers,
             enabled=settings.SUPABASE_FUNCTIONS_ENABLED,
-            missing=[] if base else ["SUPABASE_URL"],
+            required={"SUPABASE_URL": base},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )

@@ -24,7 +24,7 @@ class PagerDutyEventsClient(HttpClient):
         super().__init__(
             base_url=settings.PAGERDUTY_EVENTS_URL,
             enabled=settings.PAGERDUTY_ENABLED,
-            missing=[] if self._routing_key else ["PAGERDUTY_ROUTING_KEY"],
+            required={"PAGERDUTY_ROUTING_KEY": self._routing_key},
             **timeouts,
         )
 
@@ -97,7 +97,7 @@ class PagerDutyRestClient(HttpClient):
                 "Content-Type": "application/json",
             },
             enabled=settings.PAGERDUTY_ENABLED,
-            missing=[] if settings.PAGERDUTY_API_KEY else ["PAGERDUTY_API_KEY"],
+            required={"PAGERDUTY_API_KEY": settings.PAGERDUTY_API_KEY},
             **timeouts,
         )
         self.from_email = settings.PAGERDUTY_FROM_EMAIL

@@ -24,7 +24,7 @@ class SlackClient(HttpClient):
             base_url=settings.SLACK_API_URL,
             headers={"Authorization": f"Bearer {settings.SLACK_BOT_TOKEN}"},
             enabled=settings.SLACK_ENABLED,
-            missing=[] if settings.SLACK_BOT_TOKEN else ["SLACK_BOT_TOKEN"],
+            required={"SLACK_BOT_TOKEN": settings.SLACK_BOT_TOKEN},
             **timeouts,
         )
         self.default_channel = settings.SLACK_OPS_CHANNEL

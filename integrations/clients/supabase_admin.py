@@ -21,7 +21,7 @@ class SupabaseAdminProbe(HttpClient):
     def __init__(self, *, project_ref: str, **timeouts: float | None):
         super().__init__(
             base_url=project_url(project_ref),
-            missing=[] if project_ref else ["project_ref"],
+            required={"project_ref": project_ref},
             **timeouts,
         )
 

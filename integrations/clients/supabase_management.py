@@ -17,19 +17,14 @@ class SupabaseManagementClient(HttpClient):
 
     def __init__(self, *, project_ref: str | None = None, **timeouts: float | None):
         self.project_ref = project_ref or settings.SUPABASE_PROJECT_REF
-        missing = [
-            n
-            for n, v in [
-                ("SUPABASE_ACCESS_TOKEN", settings.SUPABASE_ACCESS_TOKEN),
-                ("SUPABASE_PROJECT_REF", self.project_ref),
-            ]
-            if not v
-        ]
         super().__init__(
             base_url=settings.SUPABASE_MANAGEMENT_URL,
             headers={"Authorization": f"Bearer {settings.SUPABASE_ACCESS_TOKEN}"},
             enabled=settings.SUPABASE_MANAGEMENT_ENABLED,
-            missing=missing,
+            required={
+                "SUPABASE_ACCESS_TOKEN": settings.SUPABASE_ACCESS_TOKEN,
+                "SUPABASE_PROJECT_REF": self.project_ref,
+            },
             **timeouts,
         )
 

@@ -29,16 +29,11 @@ class VercelClient(HttpClient):
     def __init__(self, *, project: str | None = None, **timeouts: float | None):
         self.project = project or settings.VERCEL_PROJECT
         self.team_id = settings.VERCEL_TEAM_ID
-        missing = [
-            n
-            for n, v in [("VERCEL_TOKEN", settings.VERCEL_TOKEN), ("VERCEL_PROJECT", self.project)]
-            if not v
-        ]
         super().__init__(
             base_url=settings.VERCEL_API_URL,
             headers={"Authorization": f"Bearer {settings.VERCEL_TOKEN}"},
             enabled=settings.VERCEL_ENABLED,
-            missing=missing,
+            required={"VERCEL_TOKEN": settings.VERCEL_TOKEN, "VERCEL_PROJECT": self.project},
             **timeouts,
         )
 
