@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,9 +12,6 @@ import audit
 from vouchers.models import (
     CURRENCY,
     STATION_CODE,
-    IdempotencyRecord,
-    RedeemAttempt,
-    RedeemRateWindow,
     Station,
     Voucher,
     VoucherEvent,
@@ -276,39 +272,3 @@ def voucher_scope_set(
     _event(voucher, VoucherEvent.Kind.SCOPE_CHANGED, actor, data)
     audit.record(action="voucher.scope_changed", actor=actor, target=voucher, data=data)
     return voucher
-
-
-# --- Idempotency retention ---
-
-
-def idempotency_records_purge(*, now=None) -> int:
-    """Delete idempotency records past the retention and finished rate windows."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.REDEEM_IDEMPOTENCY_RETENTION_DAYS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    RedeemRateWindow.objects.filter(window_start__lt=now - timedelta(hours=1)).delete()
-    return deleted
-
-
-ATTEMPT_PURGE_BATCH = 10_000
-
-
-def redeem_attempts_purge(*, now=None, batch: int = ATTEMPT_PURGE_BATCH) -> int:
-    """Delete redeem attempts older than REDEEM_ATTEMPT_RETENTION_DAYS, in short batches.
-
-    One row per redeem call adds up to millions a day; deleting them in one statement
-    would hold a long transaction and bloat the WAL in a burst, so each batch commits.
-    """
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.REDEEM_ATTEMPT_RETENTION_DAYS)
-    total = 0
-    while True:
-        ids = list(
-            RedeemAttempt.objects.filter(at__lt=cutoff)
-            .order_by("at")
-            .values_list("id", flat=True)[:batch]
-        )
-        if not ids:
-            return total
-        deleted, _ = RedeemAttempt.objects.filter(id__in=ids).delete()
-        total += deleted

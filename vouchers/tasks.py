@@ -1,6 +1,6 @@
 """django-q2 entry points: thin, they call one service."""
 
-from vouchers.services import idempotency_records_purge, redeem_attempts_purge
+from vouchers.retention import idempotency_records_purge, redeem_attempts_purge
 
 
 def idempotency_records_purge_task() -> int:

@@ -3,6 +3,17 @@ import pytest
 from django.core.cache import cache
 
 PROBE_SECRET = "prod/easymo/supabase/service-role"
+# The integration keys of the status contract (contracts.md).
+CONTRACT_KEYS = {
+    "voucher_png",
+    "whatsapp",
+    "campaign_dispatcher",
+    "pagerduty",
+    "slack",
+    "secrets_manager",
+    "vercel",
+    "supabase_management",
+}
 
 
 @pytest.fixture(autouse=True)

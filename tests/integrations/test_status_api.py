@@ -1,17 +1,8 @@
 """GET /api/integrations/status: the contract in contracts.md."""
 
 from integrations.probes import GREEN, ProbeOutcome
+from tests.integrations.conftest import CONTRACT_KEYS
 
-CONTRACT_KEYS = {
-    "voucher_png",
-    "whatsapp",
-    "campaign_dispatcher",
-    "pagerduty",
-    "slack",
-    "secrets_manager",
-    "vercel",
-    "supabase_management",
-}
 URL = "/api/integrations/status"
 
 

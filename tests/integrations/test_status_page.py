@@ -1,6 +1,7 @@
 """The admin status page and the admin index tiles; "Probe now" for support, not auditors."""
 
 from audit.models import AuditEntry
+from tests.integrations.conftest import CONTRACT_KEYS
 
 STATUS_PAGE = "/admin/integrations/proberesult/"
 PROBE_NOW = "/admin/integrations/proberesult/probe-now/"
@@ -14,16 +15,7 @@ def test_status_page_shows_a_tile_per_integration_and_history(
     response = client.get(STATUS_PAGE)
     assert response.status_code == 200
     html = response.content.decode()
-    for key in (
-        "voucher_png",
-        "whatsapp",
-        "campaign_dispatcher",
-        "pagerduty",
-        "slack",
-        "secrets_manager",
-        "vercel",
-        "supabase_management",
-    ):
+    for key in CONTRACT_KEYS:
         assert f'data-integration="{key}"' in html
     assert 'data-integration="vercel" data-state="red"' in html
     assert "HTTP 500" in html

@@ -65,3 +65,18 @@ def run_in_threads(count: int, fn):
         t.join(timeout=120)
     assert not errors, errors
     return results
+
+
+def raw_connection():
+    """A second PostgreSQL session on the test database (autocommit), e.g. to hold a lock."""
+    import psycopg
+
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s["HOST"],
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+        autocommit=True,
+    )

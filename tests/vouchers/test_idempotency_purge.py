@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from vouchers.models import IdempotencyRecord
-from vouchers.services import idempotency_records_purge
+from vouchers.retention import idempotency_records_purge
 from vouchers.tasks import idempotency_records_purge_task
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from vouchers.models import RedeemAttempt
-from vouchers.services import redeem_attempts_purge
+from vouchers.retention import redeem_attempts_purge
 from vouchers.tasks import redeem_attempts_purge_task
 
 pytestmark = pytest.mark.django_db

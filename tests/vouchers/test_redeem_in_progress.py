@@ -2,23 +2,10 @@
 
 import json
 
-import psycopg
 import pytest
-from django.db import connection
 
+from tests.vouchers.conftest import raw_connection
 from vouchers.models import RedeemAttempt
-
-
-def _raw_connection():
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"],
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=True,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -27,7 +14,7 @@ def test_key_held_by_a_running_request_is_request_in_progress(
 ):
     station, token = station_with_token
     voucher = voucher_factory()
-    with _raw_connection() as other:
+    with raw_connection() as other:
         # What the redeem statement takes for (station, key) while it runs.
         other.execute(
             "SELECT pg_advisory_lock(hashtextextended(%s::text || ':' || %s, 0))",

@@ -5,11 +5,11 @@ both agree for every outcome — evaluated directly, and through the API with ea
 import json
 from datetime import timedelta
 
-import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.vouchers.conftest import raw_connection
 from vouchers.models import RedeemAttempt, RedeemOutcome, RedeemRateWindow, Voucher
 from vouchers.redeem_outcomes import OUTCOMES, STORED_OUTCOMES, outcome_status, outcome_status_sql
 from vouchers.redeem_sql import REDEEM_SQL, sql_compact
@@ -47,15 +47,7 @@ def test_sql_case_and_orm_lookup_agree(outcome):
 
 def _hold_key(station, key):
     """Another session holding the (station, key) lock the statement tries (→ in progress)."""
-    s = connection.settings_dict
-    other = psycopg.connect(
-        host=s["HOST"],
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=True,
-    )
+    other = raw_connection()
     other.execute(
         "SELECT pg_advisory_lock(hashtextextended(%s::text || ':' || %s, 0))", [station.pk, key]
     )
