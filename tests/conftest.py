@@ -135,7 +135,7 @@ allow_test_flush()
 
 @pytest.fixture
 def simulator(settings):
-    """The integrations simulator on an ephemeral loopback port, with every client pointed at it."""
+    """The devtools simulator on an ephemeral loopback port, with every client pointed at it."""
     from devtools.simulator.server import start_simulator
 
     sim = start_simulator(port=0)

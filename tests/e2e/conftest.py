@@ -1,7 +1,7 @@
 """Browser tests: the real app in subprocesses, driven by Debian's Chromium through Playwright.
 
 One session = one PostgreSQL database of its own (opsportal_e2e_<pid>, created,
-migrated and seeded here, dropped at the end), the integrations simulator on an
+migrated and seeded here, dropped at the end), the devtools simulator on an
 ephemeral loopback port (in this process, so tests switch its faults directly),
 the WSGI app (tests/e2e/wsgi_server.py) and, when a flow needs background work,
 a django-q2 worker. Data is seeded through the operator commands and services,
@@ -124,7 +124,7 @@ def e2e_database(django_db_blocker):
 
 @pytest.fixture(scope="session")
 def sim():
-    """The integrations simulator, in this process: tests switch its faults directly."""
+    """The devtools simulator, in this process: tests switch its faults directly."""
     from django.conf import settings
 
     from devtools.simulator.server import start_simulator
