@@ -126,9 +126,9 @@ def voucher_factory(db):
     return _make
 
 
-# The audit tables refuse TRUNCATE (audit/migrations/0002_append_only.py); the flush that
-# empties the test database after each `transaction=True` test may pass (audit/maintenance.py).
-from audit.maintenance import allow_test_flush  # noqa: E402
+# The audit tables refuse TRUNCATE (audit/migrations/0007_no_maintenance_switch.py); the flush
+# that empties the test database after each `transaction=True` test may pass (tests/audit_flush.py).
+from tests.audit_flush import allow_test_flush  # noqa: E402
 
 allow_test_flush()
 
