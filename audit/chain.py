@@ -8,8 +8,6 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
-from django.conf import settings
-
 from audit.verify_export import FIELDS, GENESIS, canonical, link_hash
 
 __all__ = [
@@ -20,7 +18,7 @@ __all__ = [
     "entry_fields",
     "format_at",
     "row_hash",
-    "checkpoint_signature",
+    "legacy_checkpoint_signature",
 ]
 
 
@@ -37,10 +35,11 @@ def row_hash(prev_hash: str, row: dict) -> str:
     return link_hash(prev_hash, entry_fields(row))
 
 
-def checkpoint_signature(
-    *, entry_id: int, hash: str, created_at: datetime, kind: str = "head"
+def legacy_checkpoint_signature(
+    *, key: str, entry_id: int, hash: str, created_at: datetime, kind: str = "head"
 ) -> str:
-    """HMAC-SHA256 over what a checkpoint names, keyed by settings.AUDIT_CHECKPOINT_KEY."""
+    """The HMAC-SHA256 of checkpoints signed before Ed25519 (number NULL), for verifying
+    them when AUDIT_CHECKPOINT_KEY holds the key they were signed with."""
     prefix = "" if kind == "head" else f"{kind}:"
     message = f"{prefix}{entry_id}:{hash}:{format_at(created_at)}".encode()
-    return hmac.new(settings.AUDIT_CHECKPOINT_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()

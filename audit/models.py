@@ -77,30 +77,93 @@ class AuditSeal(models.Model):
 
 
 class AuditCheckpoint(models.Model):
-    """An HMAC-signed note of the chain head, so a removed tail is detectable.
+    """A signed note of the chain head, so a removed tail or a re-chained log is detectable.
 
-    An ARCHIVE checkpoint marks where `archive_audit` cut the oldest entries off: the
-    chain that remains starts from its hash instead of 64 zeros.
+    Numbered 1, 2, 3... without gaps; each signs (its number, the previous checkpoint's
+    digest, the head entry id and hash, the entry count, when, which key) with Ed25519
+    (audit/signing.py; payload in audit/verify_export.py) and is copied to the anchor
+    store outside the database (audit/anchors.py). An ARCHIVE checkpoint marks where
+    `archive_audit` cut the oldest entries off: the chain that remains starts from its
+    hash. Rows signed before numbering (number NULL, HMAC `signature`) are legacy: see
+    audit/verification.py.
     """
 
     HEAD = "head"
     ARCHIVE = "archive"
 
     id = models.BigAutoField(primary_key=True)
+    number = models.BigIntegerField(null=True, blank=True, unique=True)
     kind = models.CharField(
         max_length=8, default=HEAD, choices=[(HEAD, "chain head"), (ARCHIVE, "archived through")]
     )
     created_at = models.DateTimeField()
+    prev = models.CharField(max_length=64, blank=True, default="")
     entry_id = models.BigIntegerField()
     hash = models.CharField(max_length=64)
-    signature = models.CharField(max_length=64)
+    count = models.BigIntegerField(null=True, blank=True)
+    key_id = models.CharField(max_length=64, blank=True, default="")
+    signature = models.CharField(max_length=128)
 
     class Meta:
         default_permissions = ("view",)
         indexes = [models.Index(fields=["entry_id"], name="audit_checkpoint_entry")]
 
     def __str__(self) -> str:
-        return f"checkpoint #{self.id} at entry {self.entry_id}"
+        label = f"#{self.number}" if self.number else f"legacy {self.id}"
+        return f"checkpoint {label} at entry {self.entry_id}"
+
+
+class AuditAnchor(models.Model):
+    """Bookkeeping: checkpoint `number` was written to the anchor store. Anchors are
+    written in number order, so the next seal run retries from the first one missing;
+    verification reads the store itself, never this table."""
+
+    number = models.BigIntegerField(primary_key=True)
+    anchored_at = models.DateTimeField()
+    location = models.CharField(max_length=500)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"anchor #{self.number}"
+
+
+class AuditVerifyRun(models.Model):
+    """One verification of the log (the Verify page's button or the daily schedule),
+    run as a django-q2 task; our own record of it, not django-q's."""
+
+    QUEUED, RUNNING, OK, BROKEN, FAILED = "queued", "running", "ok", "broken", "failed"
+    STATUSES = [
+        (QUEUED, "queued"),
+        (RUNNING, "running"),
+        (OK, "verified"),
+        (BROKEN, "tampering found"),
+        (FAILED, "could not run"),
+    ]
+
+    id = models.BigAutoField(primary_key=True)
+    status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_by_name = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        permissions = [("verify_auditlog", "Can verify the audit log and get its public keys")]
+        indexes = [models.Index(fields=["-requested_at"], name="audit_verifyrun_recent")]
+
+    def __str__(self) -> str:
+        return f"verification #{self.id} ({self.status})"
 
 
 class AuditTerm(models.Model):

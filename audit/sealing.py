@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import FIELDS, GENESIS, checkpoint_signature, row_hash
+from audit.chain import FIELDS, GENESIS, row_hash
 from audit.models import AuditCheckpoint, AuditEntry, AuditSeal, AuditTerm
 
 logger = logging.getLogger(__name__)
@@ -81,9 +81,26 @@ def _safe_horizon(max_wait: float) -> int | None:
             time.sleep(0.02)
 
 
-def _head() -> tuple[int, str]:
+def chain_head() -> tuple[int, str]:
+    """(entry id, hash) the next seal links to: the newest seal, or, when archiving took
+    every seal, the newest archive checkpoint; (0, 64 zeros) for an empty log."""
     head = AuditSeal.objects.order_by("-entry_id").values_list("entry_id", "hash").first()
-    return head or (0, GENESIS)
+    if head:
+        return head
+    cut = (
+        AuditCheckpoint.objects.filter(kind=AuditCheckpoint.ARCHIVE)
+        .order_by("-entry_id")
+        .values_list("entry_id", "hash")
+        .first()
+    )
+    return cut or (0, GENESIS)
+
+
+def sealer_lock() -> None:
+    """Wait for the sealer's lock, for this transaction (checkpoints and archiving)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_KEY])
 
 
 def _try_lock() -> bool:
@@ -99,7 +116,7 @@ def _seal_batch(horizon: int, batch_size: int) -> tuple[int, int, str] | None:
     with transaction.atomic():
         if not _try_lock():
             return None
-        head_id, head_hash = _head()
+        head_id, head_hash = chain_head()
         rows = list(
             AuditEntry.objects.filter(id__gt=head_id, id__lte=horizon)
             .order_by("id")
@@ -126,42 +143,16 @@ def audit_seal(*, max_wait: float = 2.0, batch_size: int = 5000) -> SealResult:
     """Seal every entry up to the safe horizon; returns what was done."""
     horizon = _safe_horizon(max_wait)
     if horizon is None:
-        head_id, head_hash = _head()
+        head_id, head_hash = chain_head()
         logger.info("audit sealer: waiting for a transaction older than the newest entries")
         return SealResult(sealed=0, head_id=head_id, head_hash=head_hash, waiting=True)
     sealed = 0
     while True:
         batch = _seal_batch(horizon, batch_size)
         if batch is None:  # another sealer is running; it will take these entries
-            head_id, head_hash = _head()
+            head_id, head_hash = chain_head()
             return SealResult(sealed=sealed, head_id=head_id, head_hash=head_hash)
         count, head_id, head_hash = batch
         sealed += count
         if count < batch_size:
             return SealResult(sealed=sealed, head_id=head_id, head_hash=head_hash)
-
-
-def audit_checkpoint_create() -> AuditCheckpoint | None:
-    """Sign the current chain head, unless the latest checkpoint already names it."""
-    head_id, head_hash = _head()
-    if head_id == 0:
-        return None
-    latest = AuditCheckpoint.objects.order_by("-id").values_list("entry_id", flat=True).first()
-    if latest == head_id:
-        return None
-    now = timezone.now()
-    checkpoint = AuditCheckpoint.objects.create(
-        created_at=now,
-        entry_id=head_id,
-        hash=head_hash,
-        signature=checkpoint_signature(entry_id=head_id, hash=head_hash, created_at=now),
-    )
-    # Also in the logs, which live elsewhere: a copy the database owner cannot rewrite.
-    logger.info(
-        "audit checkpoint #%s: head entry %s hash %s signature %s",
-        checkpoint.id,
-        head_id,
-        head_hash,
-        checkpoint.signature,
-    )
-    return checkpoint

@@ -2,28 +2,51 @@
 
 import logging
 
-import audit
-from audit.sealing import audit_checkpoint_create, audit_seal
-from audit.verification import audit_verify
+from audit.anchors import audit_anchor_pending
+from audit.checkpoints import audit_checkpoint_create
+from audit.sealing import audit_seal
+from audit.signing import SigningKeyError
+from audit.verify_runs import (
+    audit_verify_run_create_system,
+    audit_verify_run_execute,
+)
 
 logger = logging.getLogger(__name__)
 
 
 def seal() -> str:
-    """Every minute: seal what is safe to seal, then sign the new head."""
+    """Every minute: seal what is safe to seal, sign the new head, anchor what is not yet.
+
+    Each step stands alone: a missing key or an unreachable anchor store is logged and
+    retried next minute, and never stops the sealing."""
     result = audit_seal()
-    if result.sealed:
-        audit_checkpoint_create()
-    return f"sealed {result.sealed}, head {result.head_id}" + (
+    note = f"sealed {result.sealed}, head {result.head_id}" + (
         " (waiting)" if result.waiting else ""
     )
+    try:
+        checkpoint = audit_checkpoint_create()
+    except SigningKeyError as exc:
+        logger.error("audit checkpoint not signed: %s", exc)
+        return f"{note}; no checkpoint: {exc}"
+    if checkpoint is not None:
+        note += f"; checkpoint #{checkpoint.number}"
+    anchored = audit_anchor_pending()
+    if anchored.written:
+        note += f"; {anchored.written} anchored"
+    if anchored.error:
+        note += f"; anchoring failed (retried next run): {anchored.error}"
+    return note
 
 
 def verify() -> str:
-    """Daily: walk the chain; a broken chain is logged as an error and audited."""
-    result = audit_verify()
-    if result.ok:
-        return f"audit chain OK: {result.checked} entries, head {result.head_id}"
-    logger.error("audit chain BROKEN at %s", result.problem)
-    audit.record(action="audit.verify_failed", data={"problem": result.problem.as_dict()})
-    return f"audit chain BROKEN at {result.problem}"
+    """Daily: a verification run of its own, shown on the Verify page like any other."""
+    run = audit_verify_run_execute(run_id=audit_verify_run_create_system().id)
+    problems = run.result.get("problems") or []
+    if problems:
+        return f"audit log BROKEN at entry {problems[0]['entry_id']}: {problems[0]['what']}"
+    return f"audit log {run.get_status_display()}: {run.result.get('checked', 0)} entries"
+
+
+def verify_run(run_id: int) -> str:
+    """The Verify page's button."""
+    return f"verification #{run_id}: {audit_verify_run_execute(run_id=run_id).status}"

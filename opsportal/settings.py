@@ -246,8 +246,22 @@ REDEEM_IDEMPOTENCY_RETENTION_DAYS = env.int("REDEEM_IDEMPOTENCY_RETENTION_DAYS",
 REDEEM_ATTEMPT_RETENTION_DAYS = env.int("REDEEM_ATTEMPT_RETENTION_DAYS", default=90)
 REDEEM_RATE_LIMIT_PER_MINUTE = env.int("REDEEM_RATE_LIMIT_PER_MINUTE", default=600)
 
-# --- Audit ---
-AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="") or SECRET_KEY
+# --- Audit (README, "Audit log") ---
+# Checkpoints are signed with Ed25519 (audit/signing.py): the private key (PEM or base64 of
+# the 32 raw bytes; AUDIT_SIGNING_KEY_FILE is read first) and its id. Verifying needs public
+# keys only: AUDIT_VERIFY_KEYS=id=base64,id2=base64 (earlier keys, so rotated keys verify).
+# DEBUG without a key: a development key (id "dev"); DEBUG=false without one: audit.E001.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_KEY_ID = env.str("AUDIT_SIGNING_KEY_ID", default="")
+AUDIT_VERIFY_KEYS = env.dict("AUDIT_VERIFY_KEYS", default={})
+# Every checkpoint is also written here: s3://bucket/prefix (Object Lock) or file:///dir.
+AUDIT_ANCHOR_URL = env.str(
+    "AUDIT_ANCHOR_URL", default=f"file://{BASE_DIR / '.audit-anchors'}" if DEBUG else ""
+)
+AUDIT_ANCHOR_ENDPOINT_URL = env.str("AUDIT_ANCHOR_ENDPOINT_URL", default="") or None
+# Only for checkpoints signed before Ed25519 (HMAC, unnumbered): verified when set (to the
+# key they were signed with, e.g. the old SECRET_KEY), else reported as legacy and skipped.
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
 
 LOGGING = {
     "version": 1,

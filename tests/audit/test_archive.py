@@ -1,4 +1,7 @@
-"""Retention: the oldest entries move to a verified file; what remains still verifies."""
+"""Retention: the oldest entries move to a verified file; what remains still verifies.
+
+With the production roles in place (the archive function owned by the NOLOGIN archiver
+role): without them nothing can delete rows (tests/audit/test_append_only.py)."""
 
 import subprocess
 import sys
@@ -8,9 +11,12 @@ from django.core.management import CommandError, call_command
 
 import audit
 import audit.verify_export
+from audit.checkpoints import audit_checkpoint_create
 from audit.models import AuditCheckpoint, AuditEntry, AuditSeal
-from audit.sealing import audit_checkpoint_create, audit_seal
+from audit.sealing import audit_seal
 from audit.verification import audit_verify
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _entries(n):
@@ -18,7 +24,7 @@ def _entries(n):
 
 
 @pytest.fixture
-def chain(db):
+def chain(roles):
     made = _entries(8)
     audit_seal()
     audit_checkpoint_create()
@@ -41,7 +47,8 @@ def test_archive_moves_a_verified_prefix_out(chain, tmp_path, capsys):
     assert checked.returncode == 0 and "contiguous" in checked.stdout, checked.stdout
     recorded = AuditEntry.objects.get(action="audit.archived")
     assert recorded.data["through_id"] == through
-    assert AuditCheckpoint.objects.filter(kind=AuditCheckpoint.ARCHIVE, entry_id=through).exists()
+    cut = AuditCheckpoint.objects.get(kind=AuditCheckpoint.ARCHIVE, entry_id=through)
+    assert cut.number == 2 and cut.count == 5  # numbered after the head checkpoint #1
     audit_seal()
     result = audit_verify()
     assert result.ok, result.problem
@@ -49,11 +56,15 @@ def test_archive_moves_a_verified_prefix_out(chain, tmp_path, capsys):
 
 
 def test_removing_old_entries_without_the_archive_command_is_detected(chain):
-    from audit.maintenance import audit_maintenance
+    from django.db import connection
 
-    with audit_maintenance():  # the hatch alone: no signed archive checkpoint
-        AuditSeal.objects.filter(entry_id__lte=chain[2].id).delete()
-        AuditEntry.objects.filter(id__lte=chain[2].id).delete()
+    with connection.cursor() as cursor:  # the owner, triggers off: no signed archive cut
+        for table in ("audit_auditentry", "audit_auditseal"):
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        cursor.execute("DELETE FROM audit_auditseal WHERE entry_id <= %s", [chain[2].id])
+        cursor.execute("DELETE FROM audit_auditentry WHERE id <= %s", [chain[2].id])
+        for table in ("audit_auditentry", "audit_auditseal"):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     problem = audit_verify().problem
     assert problem.entry_id == chain[3].id and problem.what == "prev_hash"
 
@@ -79,3 +90,16 @@ def test_archive_refuses_unsealed_or_existing_file(chain, tmp_path):
     with pytest.raises(CommandError, match="exists"):
         call_command("archive_audit", through_id=chain[2].id, out=str(existing))
     assert existing.read_text() == "keep me"
+
+
+def test_archiving_through_the_head_keeps_the_chain_going(chain, tmp_path):
+    call_command("archive_audit", through_id=chain[-1].id, out=str(tmp_path / "all.jsonl"))
+    assert not AuditSeal.objects.exists()  # every seal went; the cut is the chain's head now
+    _entries(2)
+    audit_seal()
+    audit_checkpoint_create()
+    result = audit_verify()
+    assert result.ok, result.problem
+    assert result.checked == 3  # the audit.archived entry and the two new ones
+    first = AuditSeal.objects.order_by("entry_id").first()
+    assert first.prev_hash == AuditCheckpoint.objects.get(kind=AuditCheckpoint.ARCHIVE).hash

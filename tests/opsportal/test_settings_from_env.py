@@ -29,6 +29,9 @@ PROD = {
     "DEBUG": "false",
     "SECRET_KEY": "prod-like-key-" + "x7Gq2LpV9sZr4TkW8yNbM3cHfJ6dQa1E" * 2,
     "ALLOWED_HOSTS": "ops.example.com",
+    "AUDIT_SIGNING_KEY": "dwJGVCETp6nvQNsnPZz0yCB+319vj11EgnMEgyPjMWo=",
+    "AUDIT_SIGNING_KEY_ID": "prod-like-1",
+    "AUDIT_ANCHOR_URL": "s3://audit-anchors/opsportal",
 }
 
 

@@ -1,10 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from audit.sealing import audit_checkpoint_create, audit_seal
+from audit.anchors import audit_anchor_pending
+from audit.checkpoints import audit_checkpoint_create
+from audit.sealing import audit_seal
+from audit.signing import SigningKeyError
 
 
 class Command(BaseCommand):
-    help = "Link committed audit entries into the hash chain now, and sign the new head."
+    help = (
+        "Link committed audit entries into the hash chain now, sign the new head and write "
+        "pending checkpoints to the anchor store."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -17,15 +23,29 @@ class Command(BaseCommand):
 
     def handle(self, *args, max_wait, no_checkpoint, **options):
         result = audit_seal(max_wait=max_wait)
-        checkpoint = None if no_checkpoint else audit_checkpoint_create()
         self.stdout.write(
             f"sealed {result.sealed} entries; head entry {result.head_id} hash {result.head_hash}"
         )
-        if checkpoint:
-            self.stdout.write(f"checkpoint #{checkpoint.id} signed at entry {checkpoint.entry_id}")
         if result.waiting:
             self.stdout.write(
                 self.style.WARNING(
                     "an older transaction is still open; newer entries will be sealed later"
                 )
+            )
+        if no_checkpoint:
+            return
+        try:
+            checkpoint = audit_checkpoint_create()
+        except SigningKeyError as exc:
+            raise CommandError(f"no checkpoint signed: {exc}") from exc
+        if checkpoint:
+            self.stdout.write(
+                f"checkpoint #{checkpoint.number} signed at entry {checkpoint.entry_id}"
+            )
+        anchored = audit_anchor_pending()
+        if anchored.written:
+            self.stdout.write(f"{anchored.written} checkpoint(s) written to the anchor store")
+        if anchored.error:
+            self.stdout.write(
+                self.style.WARNING(f"anchoring failed (retried next run): {anchored.error}")
             )

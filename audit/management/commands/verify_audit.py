@@ -3,18 +3,23 @@ import sys
 from django.core.management.base import BaseCommand
 
 from audit.verification import audit_verify
+from audit.verify_report import problem_lines, summary_lines
 
 
 class Command(BaseCommand):
-    help = "Walk the audit hash chain; report the first broken link. Exit status 1 if broken."
+    help = (
+        "Verify the audit log: the hash chain, the numbered signed checkpoints and the "
+        "anchor store; print the entries not yet protected by an anchor. Exit status 0 "
+        "verified, 1 tampering found (the first entry affected is named), 2 incomplete."
+    )
 
     def handle(self, *args, **options):
-        result = audit_verify()
-        if not result.ok:
-            self.stderr.write(f"BROKEN at {result.problem}")
+        result = audit_verify().as_dict()
+        for line in problem_lines(result):
+            self.stderr.write(line)
+        for line in summary_lines(result):
+            self.stdout.write(line)
+        if result["problems"]:
             sys.exit(1)
-        self.stdout.write(
-            f"OK: {result.checked} entries verified; head entry {result.head_id} "
-            f"hash {result.head_hash}; {result.checkpoints} signed checkpoint(s) hold; "
-            f"{result.unsealed} newer entries not sealed yet"
-        )
+        if not result["complete"]:
+            sys.exit(2)
