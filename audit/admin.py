@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html
 
-from audit import views
+from audit import views, views_verify
 from audit.links import audit_entries_url
 from audit.models import AuditEntry
 from audit.selectors import LIST_COLUMNS
@@ -51,5 +51,21 @@ class AuditEntryAdmin(HistoryAdmin):
             path("browse/", wrap(views.browse), name="audit_auditentry_browse"),
             path("browse/<int:entry_id>/", wrap(views.entry), name="audit_auditentry_entry"),
             path("browse/export.<str:fmt>", wrap(views.export), name="audit_auditentry_export"),
+            path("verify/", wrap(views_verify.verify), name="audit_auditentry_verify"),
+            path(
+                "verify/export/verify_export.py",
+                wrap(views_verify.verifier),
+                name="audit_auditentry_verifier",
+            ),
+            path(
+                "verify/export/public-keys.json",
+                wrap(views_verify.public_keys),
+                name="audit_auditentry_public_keys",
+            ),
+            path(
+                "verify/export/checkpoints.jsonl",
+                wrap(views_verify.checkpoints),
+                name="audit_auditentry_checkpoints",
+            ),
             *super().get_urls(),
         ]

@@ -58,11 +58,13 @@ ADMIN = OPS + [
     "auth.view_group",
     "staff.view_apitoken",
     "staff.change_apitoken",
+    "audit.verify_auditlog",
 ]
 
 AUDITOR = READ_OPERATIONAL + [
     "audit.view_auditentry",
     "audit.export_auditentry",
+    "audit.verify_auditlog",
     "incidents.export_postmortem",
 ]
 

@@ -27,6 +27,7 @@ HOLD = {
     "vouchers.change_station": {"admin"},
     "auth.change_user": {"admin"},
     "audit.export_auditentry": {"auditor"},
+    "audit.verify_auditlog": {"auditor", "admin"},
 }
 
 

@@ -31,9 +31,11 @@ ROLES = ["support", "ops", "admin", "auditor", "anonymous"]
 # and the root redirect to the admin.
 PUBLIC = {"", "healthz", "admin:login", "admin:logout", "api-schema"}
 # Tables that may be written when someone merely calls a URL (their session, the audit
-# of a refusal, login bookkeeping, cached probe results).
+# of a refusal, login bookkeeping, cached probe results, the record of a verification of
+# the audit log, which reads the log and changes nothing).
 BOOKKEEPING_SQL = re.compile(
-    r'"(django_session|audit_auditentry|axes_\w+|integrations_proberesult|django_cache\w*)"'
+    r'"(django_session|audit_auditentry|axes_\w+|integrations_proberesult|django_cache\w*'
+    r"|audit_auditverifyrun)\""
 )
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # Empty POSTs go everywhere for the roles that are refused most; for ops and admin an empty
@@ -305,6 +307,7 @@ def test_the_matrix_sees_the_sensitive_urls():
         "admin:incidents_supabaseproject_add",
         "admin:incidents_incident_act",
         "staff-api:approval-decide",
+        "admin:audit_auditentry_verify",
         "admin:login",
     ]:
         assert expected in names
