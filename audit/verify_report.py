@@ -37,9 +37,9 @@ def summary_lines(result: dict, now: datetime | None = None) -> list[str]:
     ]
     if result["checkpoints"]:
         keys = ", ".join(result["key_ids"])
+        numbers = "#1" if result["checkpoints"] == 1 else f"#1-#{result['checkpoints']}"
         lines.append(
-            f"checkpoints: #1-#{result['checkpoints']} in sequence, linked, signatures valid "
-            f"(key ids: {keys})"
+            f"checkpoints: {numbers} in sequence, linked, signatures valid (key ids: {keys})"
         )
     else:
         lines.append("checkpoints: none signed yet")

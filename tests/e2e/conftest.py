@@ -175,7 +175,17 @@ def aws():
 
 
 @pytest.fixture(scope="session")
-def app_env(e2e_database, sim, aws):
+def audit_anchors(tmp_path_factory):
+    """The audit anchor store (a folder) for this session: the app's processes and this one."""
+    from django.conf import settings
+
+    folder = tmp_path_factory.mktemp("audit-anchors")
+    settings.AUDIT_ANCHOR_URL = f"file://{folder}"  # seal_audit called from the tests too
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_env(e2e_database, sim, aws, audit_anchors):
     env = {
         **os.environ,
         "DATABASE_URL": e2e_database,
@@ -196,6 +206,10 @@ def app_env(e2e_database, sim, aws):
         "CAMPAIGN_SLICE_SECONDS": "5",
         "ROTATION_DEPLOY_POLL_SECONDS": "0.2",
         "EMAIL_URL": "consolemail://",  # the owner's notification lands in the worker's log
+        # Audit checkpoints: a test-only signing key, anchors in this session's folder.
+        "AUDIT_SIGNING_KEY": "dwJGVCETp6nvQNsnPZz0yCB+319vj11EgnMEgyPjMWo=",
+        "AUDIT_SIGNING_KEY_ID": "test-1",
+        "AUDIT_ANCHOR_URL": f"file://{audit_anchors}",
         **aws,
         "PYTHONUNBUFFERED": "1",
     }

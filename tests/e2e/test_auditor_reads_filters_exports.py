@@ -18,9 +18,11 @@ EDIT_CONTROLS = (
 )
 # A form that writes = a POST form someone can submit (the admin's changelist wraps every
 # list in a POST form, which without actions or editable columns has nothing to submit).
+# The Verify page's button is not one: a verification reads the log and changes no data.
 POST_FORMS = (
     "() => [...document.querySelectorAll('form')]"
-    ".filter(f => f.method.toLowerCase() === 'post' && f.id !== 'logout-form')"
+    ".filter(f => f.method.toLowerCase() === 'post' && f.id !== 'logout-form'"
+    " && f.id !== 'verify-run')"
     ".filter(f => [...f.querySelectorAll('input[type=submit], input[type=image], "
     "button:not([type=button]):not([type=reset])')].some(b => b.checkVisibility()))"
     ".map(f => f.getAttribute('action') || location.pathname)"
