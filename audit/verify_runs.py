@@ -26,7 +26,7 @@ def _task_timeout() -> int:
     return max(10, settings.Q_CLUSTER.get("retry", 180) - 10)
 
 
-def _in_flight() -> AuditVerifyRun | None:
+def audit_verify_run_in_flight() -> AuditVerifyRun | None:
     """A run still queued or running and younger than the task timeout (one at a time)."""
     recent = timezone.now() - timedelta(seconds=settings.Q_CLUSTER.get("retry", 180))
     return (
@@ -45,7 +45,7 @@ def audit_verify_run_request(*, actor: Any) -> tuple[AuditVerifyRun, bool]:
     from django_q.tasks import async_task
 
     with transaction.atomic():
-        running = _in_flight()
+        running = audit_verify_run_in_flight()
         if running is not None:
             return running, False
         run = AuditVerifyRun.objects.create(

@@ -23,7 +23,12 @@ from audit.checkpoints import checkpoint_record
 from audit.models import AuditCheckpoint
 from audit.signing import SigningKeyError, verify_keys
 from audit.verify_report import problem_lines, summary_lines
-from audit.verify_runs import VERIFY_PERM, audit_verify_run_request, audit_verify_runs_recent
+from audit.verify_runs import (
+    VERIFY_PERM,
+    audit_verify_run_in_flight,
+    audit_verify_run_request,
+    audit_verify_runs_recent,
+)
 
 
 def _require(request) -> None:
@@ -47,6 +52,7 @@ def verify(request):
         return redirect("admin:audit_auditentry_verify")
     runs = audit_verify_runs_recent()
     latest = runs[0] if runs else None
+    in_flight = audit_verify_run_in_flight()
     done = latest if latest and latest.result and "ok" in latest.result else None
     context = _context(
         request,
@@ -56,7 +62,9 @@ def verify(request):
         problems=problem_lines(done.result) if done else [],
         summary=summary_lines(done.result) if done else [],
         error=latest.result.get("error", "") if latest else "",
-        under_way=bool(latest and latest.status in ("queued", "running")),
+        under_way=in_flight is not None,
+        # Queued or running for longer than a task may take: its worker stopped.
+        stalled=bool(latest and latest.status in ("queued", "running") and in_flight is None),
     )
     return TemplateResponse(request, "audit/verify.html", context)
 

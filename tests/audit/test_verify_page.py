@@ -131,3 +131,22 @@ def test_the_audit_log_links_to_the_page(client_for, auditor_user, sealed_log):
     client = client_for(auditor_user)
     assert f'href="{PAGE}"' in client.get("/admin/audit/auditentry/").content.decode()
     assert f'href="{PAGE}"' in client.get("/admin/audit/auditentry/browse/").content.decode()
+
+
+def test_a_run_whose_worker_stopped_does_not_block_the_next(
+    client_for, auditor_user, sealed_log, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = client_for(auditor_user)
+    client.post(PAGE)
+    AuditVerifyRun.objects.update(
+        status=AuditVerifyRun.RUNNING,
+        requested_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1),
+    )
+    html = client.get(PAGE).content.decode()
+    assert "never finished" in html and 'http-equiv="refresh"' not in html
+    client.post(PAGE)
+    assert AuditVerifyRun.objects.count() == 2

@@ -2,6 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from audit.signing import SigningKeyError
 from audit.verification import audit_verify
 from audit.verify_report import problem_lines, summary_lines
 
@@ -14,7 +15,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        result = audit_verify().as_dict()
+        try:
+            result = audit_verify().as_dict()
+        except SigningKeyError as exc:  # e.g. an unreadable AUDIT_VERIFY_KEYS entry
+            self.stderr.write(f"INCOMPLETE: {exc}")
+            sys.exit(2)
         for line in problem_lines(result):
             self.stderr.write(line)
         for line in summary_lines(result):
