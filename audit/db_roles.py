@@ -36,9 +36,13 @@ def _create(name: str, login: bool) -> str:
         f"DO $$ BEGIN\n"
         f"  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN\n"
         f"    CREATE ROLE {_ident(name)} {option};\n"
+        # Only when it differs: altering a shared role row that another session alters at
+        # the same moment fails with "tuple concurrently updated".
+        f"  ELSIF (SELECT rolcanlogin FROM pg_roles WHERE rolname = '{name}') IS DISTINCT FROM"
+        f" {'true' if login else 'false'} THEN\n"
+        f"    ALTER ROLE {_ident(name)} {option};\n"
         f"  END IF;\n"
-        f"END $$;\n"
-        f"ALTER ROLE {_ident(name)} {option};"
+        f"END $$;"
     )
 
 

@@ -13,6 +13,7 @@ PROD = {
     "DEBUG": "false",
     "SECRET_KEY": "prod-like-key-" + "x7Gq2LpV9sZr4TkW8yNbM3cHfJ6dQa1E" * 2,
     "ALLOWED_HOSTS": "ops.example.com",
+    "AUDIT_ANCHOR_URL": "file:///tmp/opsportal-dev-only-anchors",
 }
 # Loads every app, the admin and the whole URLconf, then says what it found.
 PROBE = """
