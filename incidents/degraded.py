@@ -1,14 +1,16 @@
 """An open Voucher Preview incident keeps previews in code-view mode until it is resolved,
-even if the probe turns green in between (runbooks.md: "fallback to code view")."""
+even if the probe turns green in between (runbooks.md: "fallback to code view").
 
-from incidents.models import OPEN_STATUSES, Incident
+IncidentsConfig.ready() registers this with integrations' degraded-mode hook; integrations
+then shows its own runbook copy for the integration (the banner) and the preview falls
+back to the code view. The copy is integrations'; this module only says *why*.
+"""
+
+from incidents.selectors import incident_open_for_runbook
+
+RUNBOOK_KEY = "voucher_preview"
 
 
 def open_voucher_preview_incident() -> str:
-    pk = (
-        Incident.objects.filter(runbook_key="voucher_preview", status__in=OPEN_STATUSES)
-        .order_by("id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    pk = incident_open_for_runbook(runbook_key=RUNBOOK_KEY)
     return f"incident #{pk} is open" if pk else ""

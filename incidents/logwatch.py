@@ -10,6 +10,10 @@ import logging
 import re
 import time
 
+from django.core.cache import cache
+
+from audit.redaction import fingerprint
+
 SIGHTINGS_KEY = "incidents:secret-sightings"
 KEEP_SECONDS = 24 * 3600
 MAX_SIGHTINGS = 20
@@ -38,14 +42,10 @@ class SecretSightingFilter(logging.Filter):
 
 
 def fingerprint_of(value: str) -> str:
-    from audit.redaction import fingerprint
-
     return fingerprint(value)
 
 
 def sighting_record(*, fp: str, logger_name: str) -> None:
-    from django.core.cache import cache
-
     sightings = cache.get(SIGHTINGS_KEY) or {}
     if fp not in sightings and len(sightings) < MAX_SIGHTINGS:
         sightings[fp] = {"logger": logger_name, "at": time.time()}
@@ -53,6 +53,4 @@ def sighting_record(*, fp: str, logger_name: str) -> None:
 
 
 def sightings_get() -> dict[str, dict]:
-    from django.core.cache import cache
-
     return cache.get(SIGHTINGS_KEY) or {}

@@ -8,6 +8,8 @@ e-mail goes through Django's mail backend (EMAIL_URL).
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from integrations.clients.pagerduty import PagerDutyEventsClient
+from integrations.clients.slack import SlackClient
 from integrations.errors import IntegrationError, NotConfigured, RateLimited, Timeout, Unavailable
 
 
@@ -28,8 +30,6 @@ def _mapped(exc: IntegrationError) -> OutboundError:
 
 def slack_post(*, text: str, channel: str = "") -> str:
     """Post to Slack (default channel: SLACK_OPS_CHANNEL); returns the message ts."""
-    from integrations.clients.slack import SlackClient
-
     try:
         return SlackClient().post_message(text=text, channel=channel)
     except IntegrationError as exc:
@@ -37,8 +37,6 @@ def slack_post(*, text: str, channel: str = "") -> str:
 
 
 def pagerduty_trigger(*, summary: str, dedup_key: str, severity: str = "error", details=None):
-    from integrations.clients.pagerduty import PagerDutyEventsClient
-
     try:
         return PagerDutyEventsClient().trigger(
             summary=summary,
@@ -52,8 +50,6 @@ def pagerduty_trigger(*, summary: str, dedup_key: str, severity: str = "error", 
 
 
 def pagerduty_resolve(*, dedup_key: str) -> str:
-    from integrations.clients.pagerduty import PagerDutyEventsClient
-
     try:
         return PagerDutyEventsClient().resolve(dedup_key=dedup_key)
     except IntegrationError as exc:

@@ -4,29 +4,26 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Avg, F
+from django.core.exceptions import PermissionDenied
+from django.db.models import Avg, Count, F
+from django.db.models.functions import TruncWeek
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from incidents.actions.base import Action, action_get
+from incidents.engine.params import ParamsForm, params_initial
+from incidents.engine.registry import Action, action_get
+from incidents.engine.runbook import PHASE_LABELS
 from incidents.models import Approval, Incident, IncidentStep, StepRun
-from incidents.runbooks import PHASE_LABELS
 
-
-@dataclass
-class ParamField:
-    name: str
-    label: str
-    kind: str
-    value: Any
-    required: bool
-    help: str
+SAFE_STEP_PERMISSION = "incidents.run_safe_step"
+APPROVE_PERMISSION = "incidents.approve_risky_step"
 
 
 @dataclass
 class StepView:
     step: IncidentStep
     action: Action | None = None
-    fields: list[ParamField] = field(default_factory=list)
+    form: ParamsForm | None = None  # the action's parameters, prefilled
     runs: list[StepRun] = field(default_factory=list)
     pending_approval: Approval | None = None
     can_run: bool = False
@@ -39,34 +36,17 @@ class StepView:
     @property
     def overdue(self) -> bool:
         return bool(
-            self.step.due_at
-            and self.step.due_at <= timezone.now()
-            and self.step.status not in ("done", "skipped")
+            self.step.due_at and self.step.due_at <= timezone.now() and not self.step.is_finished
         )
-
-
-def _initial(incident: Incident, step: IncidentStep, action: Action) -> list[ParamField]:
-    fields = []
-    for param in action.params:
-        value = step.default_params.get(param.name, param.default)
-        if value in (None, "") and param.from_impacted:
-            value = (
-                incident.impacted.filter(object_type=param.from_impacted)
-                .values_list("object_id", flat=True)
-                .first()
-            )
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        fields.append(
-            ParamField(param.name, param.label, param.kind, value, param.required, param.help)
-        )
-    return fields
 
 
 def step_initial_params(*, step: IncidentStep) -> dict:
     """The parameters a run starts from: the runbook's defaults and the incident's objects."""
-    action = action_get(step.action_key)
-    return {f.name: f.value for f in _initial(step.incident, step, action) if f.value is not None}
+    return params_initial(
+        action_get(step.action_key).params,
+        defaults=step.default_params,
+        impacted=step.incident.impacted.all(),
+    )
 
 
 def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) -> list[dict]:
@@ -78,22 +58,29 @@ def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) ->
             bucket.append(run)
     pending = {
         a.step_id: a
-        for a in Approval.objects.filter(incident=incident, status="pending").order_by("id")
+        for a in Approval.objects.filter(
+            incident=incident, status=Approval.Status.PENDING
+        ).order_by("id")
     }
-    can_approve = user.has_perm("incidents.approve_risky_step")
+    can_approve = user.has_perm(APPROVE_PERMISSION)
     phases: dict[str, dict] = {}
     for step in steps:
         view = StepView(step=step, runs=runs.get(step.pk, []))
         if step.kind == IncidentStep.Kind.ACTION:
             view.action = action_get(step.action_key)
-            view.fields = _initial(incident, step, view.action)
+            view.form = ParamsForm(
+                view.action.params,
+                initial=params_initial(
+                    view.action.params, defaults=step.default_params, impacted=incident.impacted
+                ),
+            )
             view.can_run = user.has_perm(view.action.permission)
             approval = pending.get(step.pk)
             if approval and approval.expires_at > timezone.now():
                 view.pending_approval = approval
                 view.can_approve = can_approve and approval.requested_by_id != user.pk
         else:
-            view.can_run = user.has_perm("incidents.run_safe_step")
+            view.can_run = user.has_perm(SAFE_STEP_PERMISSION)
         phase = phases.setdefault(
             step.phase, {"key": step.phase, "label": PHASE_LABELS[step.phase], "steps": []}
         )
@@ -102,7 +89,7 @@ def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) ->
 
 
 def incident_has_active_runs(*, incident: Incident) -> bool:
-    return incident.runs.filter(status__in=("queued", "running")).exists()
+    return incident.runs.filter(status__in=StepRun.UNFINISHED).exists()
 
 
 def incidents_metrics(*, days: int = 30) -> dict:
@@ -115,16 +102,21 @@ def incidents_metrics(*, days: int = 30) -> dict:
     )
     return {
         "days": days,
-        "open": Incident.objects.filter(status__in=("open", "mitigated")).count(),
+        "open": Incident.objects.open().count(),
         "mtta": agg["mtta"],
         "mttr": agg["mttr"],
     }
 
 
-def incident_open_for_runbook(*, runbook_key: str) -> Incident | None:
-    return Incident.objects.filter(
-        runbook_key=runbook_key, status__in=("open", "mitigated")
-    ).first()
+def incident_open_for_runbook(*, runbook_key: str) -> int | None:
+    """The id of the oldest open incident of a runbook (one indexed query), or None."""
+    return (
+        Incident.objects.open()
+        .filter(runbook_key=runbook_key)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 # --- Front page (opsportal/frontpage.py): a bounded number of queries whatever the data size ---
@@ -134,14 +126,12 @@ def incidents_open_overview(*, limit: int = 8) -> dict:
     """Open incidents, newest first, each with the next step to do, its soonest due timer and
     the steps already overdue. Two queries: the incidents, then their unfinished steps."""
     now = timezone.now()
-    incidents = list(
-        Incident.objects.filter(status__in=("open", "mitigated")).order_by("-id")[: limit + 1]
-    )
+    incidents = list(Incident.objects.open().order_by("-id")[: limit + 1])
     more, incidents = len(incidents) > limit, incidents[:limit]
     unfinished: dict[int, list[IncidentStep]] = {}
     steps = (
         IncidentStep.objects.filter(incident__in=[i.pk for i in incidents])
-        .exclude(status__in=("done", "skipped"))
+        .exclude(status__in=IncidentStep.FINISHED)
         .order_by("incident_id", "position")
     )
     for step in steps:
@@ -156,7 +146,9 @@ def incidents_open_overview(*, limit: int = 8) -> dict:
                 "next_step": todo[0] if todo else None,
                 "next_due": timed[0] if timed else None,
                 "overdue": [s for s in timed if s.due_at <= now],
-                "awaiting_approval": sum(1 for s in todo if s.status == "awaiting_approval"),
+                "awaiting_approval": sum(
+                    1 for s in todo if s.status == IncidentStep.Status.AWAITING_APPROVAL
+                ),
             }
         )
     return {"rows": rows, "more": more, "now": now}
@@ -165,9 +157,6 @@ def incidents_open_overview(*, limit: int = 8) -> dict:
 def incidents_mtt_weekly(*, days: int = 30) -> list[dict]:
     """MTTA (opened → acknowledged) and MTTR (detected → resolved), as in `incidents_metrics`,
     per week of opening over the last `days`: one grouped query."""
-    from django.db.models import Count
-    from django.db.models.functions import TruncWeek
-
     since = timezone.now() - timedelta(days=days)
     rows = (
         Incident.objects.filter(opened_at__gte=since)
@@ -186,7 +175,33 @@ def incidents_mtt_weekly(*, days: int = 30) -> list[dict]:
 def approvals_pending(*, limit: int = 10) -> list[Approval]:
     """Risky steps waiting for a second person, soonest expiry first (one query)."""
     return list(
-        Approval.objects.filter(status="pending", expires_at__gt=timezone.now())
+        Approval.objects.filter(status=Approval.Status.PENDING, expires_at__gt=timezone.now())
         .select_related("incident", "step")
         .order_by("expires_at", "id")[:limit]
     )
+
+
+def incident_page_data(*, pk: int, user: Any) -> dict:
+    """Everything the incident page shows, for a user who may view incidents."""
+    if not user.has_perm("incidents.view_incident"):
+        raise PermissionDenied
+    incident = get_object_or_404(Incident, pk=pk)
+    # Before the steps are read: a run finishing in between then still refreshes the page,
+    # instead of leaving it showing "running" with no refresh coming (seen in tests/e2e).
+    live = incident_has_active_runs(incident=incident)
+    return {
+        "incident": incident,
+        "phases": incident_phases(incident=incident, user=user),
+        "timeline": incident.timeline.order_by("id")[:500],
+        "notes": incident.notes.order_by("id")[:200],
+        "impacted": incident.impacted.all(),
+        "live": live,
+        "statuses": Incident.Status.values,
+        "perms_": {
+            "note": user.has_perm("incidents.add_incidentnote"),
+            "change": user.has_perm("incidents.change_incident"),
+            "ack": user.has_perm("incidents.add_incident"),
+            "export": user.has_perm("incidents.export_postmortem")
+            or user.has_perm("incidents.change_incident"),
+        },
+    }

@@ -1,19 +1,19 @@
-"""django-q2 entry points: thin, ids only."""
+"""django-q2 entry points: thin, ids only. The paths are stored in schedules and queued
+tasks (incidents/migrations/0002_schedules.py, incidents.engine.queue.TASK): keep them."""
 
-from incidents.services.runs import runs_fail_stale
-from incidents.services.runs import step_run_execute as _step_run_execute
+from incidents.detectors import detectors_run_all
+from incidents.engine.approvals import approvals_expire
+from incidents.engine.execute import run_execute, runs_fail_stale
+from incidents.gates import gates_evaluate_all
+from incidents.timers import escalations_announce
 
 
 def step_run_execute(run_id: int) -> str:
-    return _step_run_execute(run_id=run_id).status
+    return run_execute(run_id=run_id).status
 
 
 def incidents_tick() -> dict:
     """Every minute: expired approvals, gates, escalation timers, stale runs."""
-    from incidents.gates import gates_evaluate_all
-    from incidents.services.approvals import approvals_expire
-    from incidents.timers import escalations_announce
-
     return {
         "approvals_expired": approvals_expire(),
         "gates_checked": gates_evaluate_all(),
@@ -23,6 +23,4 @@ def incidents_tick() -> dict:
 
 
 def detectors_run() -> dict:
-    from incidents.detectors import detectors_run_all
-
     return detectors_run_all()

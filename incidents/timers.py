@@ -5,22 +5,25 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.engine.timeline import timeline_append
 from incidents.models import OPEN_STATUSES, IncidentStep
-from incidents.services.timeline import timeline_append
+from incidents.outbound import OutboundError, slack_post
 
 logger = logging.getLogger(__name__)
 
 
 def escalations_announce() -> int:
     """Announce every due, unfinished, not-yet-announced escalation step of an open incident."""
-    from incidents.outbound import OutboundError, slack_post
-
     now = timezone.now()
     due = IncidentStep.objects.filter(
-        kind__in=("action", "checklist"),
+        kind__in=(IncidentStep.Kind.ACTION, IncidentStep.Kind.CHECKLIST),
         due_at__lte=now,
         announced_at__isnull=True,
-        status__in=("pending", "failed", "awaiting_approval"),
+        status__in=(
+            IncidentStep.Status.PENDING,
+            IncidentStep.Status.FAILED,
+            IncidentStep.Status.AWAITING_APPROVAL,
+        ),
         incident__status__in=OPEN_STATUSES,
     ).select_related("incident")
     announced = 0

@@ -3,12 +3,16 @@
 Reads the last known status (cache, else newest stored probe rows); never probes,
 so a page view never waits on an outside service. The banner goes away by itself
 once a later probe (schedule, "Probe now", ?force=true) finds the integration green.
+Another app can keep an integration degraded while its probe is green (the degraded-mode
+hook, integrations/degraded.py): the banner then shows the same copy with the reason.
 """
 
 import logging
 
 from django.db import DatabaseError
 
+from integrations.degraded import degraded_override
+from integrations.probes import registered_probes
 from integrations.status import status_latest
 
 logger = logging.getLogger("integrations")
@@ -34,6 +38,17 @@ RUNBOOK_COPY = {
 }
 
 
+def _banner(key: str, label: str, reason: str, forced_by: str = "") -> dict:
+    message = RUNBOOK_COPY.get(key, f"{label} is failing.")
+    return {
+        "key": key,
+        "label": label,
+        "reason": reason,
+        "message": message,
+        "forced_by": forced_by,
+    }
+
+
 def degraded_mode(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
@@ -43,19 +58,14 @@ def degraded_mode(request) -> dict:
     except DatabaseError:  # a status read must never break the page it decorates
         logger.warning("integrations status unavailable for the degraded-mode banner")
         return {}
-    if payload is None:
-        return {}
-    banners = [
-        {
-            "key": item["key"],
-            "label": item["label"],
-            "reason": item["reason"],
-            "message": RUNBOOK_COPY.get(item["key"], f"{item['label']} is failing."),
-        }
-        for item in payload["integrations"]
-        if item["state"] == "red"
-    ]
+    red = [i for i in (payload or {}).get("integrations", ()) if i["state"] == "red"]
+    banners = [_banner(i["key"], i["label"], i["reason"]) for i in red]
+    labels, shown = {p.key: p.label for p in registered_probes()}, {i["key"] for i in red}
+    for key in RUNBOOK_COPY:
+        forced = "" if key in shown else degraded_override(key)  # "incident #12 is open"
+        if forced:
+            banners.append(_banner(key, labels.get(key, key), forced, forced_by=forced))
     context = {"degraded_banners": banners}
-    if user.has_perm("integrations.view_proberesult"):
+    if payload is not None and user.has_perm("integrations.view_proberesult"):
         context["integrations_status"] = payload
     return context

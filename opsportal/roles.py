@@ -21,7 +21,7 @@ READ_OPERATIONAL = [
     "incidents.view_incident",
     "incidents.view_incidentstep",
     "incidents.view_timelineentry",
-    "incidents.view_rotationrun",
+    "rotation.view_rotationrun",
 ]
 
 SUPPORT = READ_OPERATIONAL + [
@@ -46,9 +46,9 @@ OPS = SUPPORT + [
 
 ADMIN = OPS + [
     "incidents.approve_risky_step",
-    "incidents.view_supabaseproject",
-    "incidents.add_supabaseproject",
-    "incidents.change_supabaseproject",
+    "rotation.view_supabaseproject",
+    "rotation.add_supabaseproject",
+    "rotation.change_supabaseproject",
     "vouchers.add_station",
     "vouchers.change_station",
     "vouchers.add_voucher",

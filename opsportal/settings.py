@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "vouchers.apps.VouchersConfig",
     "campaigns.apps.CampaignsConfig",
     "incidents.apps.IncidentsConfig",
+    "rotation.apps.RotationConfig",
 ]
 # The HTTP simulator (`manage.py simulate`) is a development tool: never in production.
 DEVTOOLS_ENABLED = env.bool("DEVTOOLS_ENABLED", default=DEBUG)
@@ -82,7 +83,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "integrations.context_processors.degraded_mode",
-                "incidents.context_processors.incident_degraded",
             ],
         },
     },
@@ -303,7 +303,7 @@ CAMPAIGN_STALL_AMBER_SECONDS = env.float("CAMPAIGN_STALL_AMBER_SECONDS", default
 CAMPAIGN_STALL_RED_SECONDS = env.float("CAMPAIGN_STALL_RED_SECONDS", default=300.0)
 CAMPAIGN_DEFAULT_REGION = env.str("CAMPAIGN_DEFAULT_REGION", default="RW")
 
-# --- Credential rotation (incidents/rotation/) ---
+# --- Credential rotation (rotation/) ---
 # A project's own URL (its Auth Admin API proves which service-role key is accepted).
 SUPABASE_PROJECT_URL_TEMPLATE = env.str(
     "SUPABASE_PROJECT_URL_TEMPLATE", default="https://{ref}.supabase.co"

@@ -1,4 +1,7 @@
-"""Importing this package registers every action (one module per owning app)."""
+"""The action catalogue: one module per owning app, each registering its actions with the
+engine (incidents.engine.registry) as it is imported. IncidentsConfig.ready() imports this
+package; rotation registers its own actions from RotationConfig.ready()."""
 
-from incidents.actions import campaigns, incident, notify, vouchers  # noqa: F401
-from incidents.rotation import actions as _rotation  # noqa: F401,E402  (credential leak)
+from incidents.actions import campaigns, incident, notify, vouchers
+
+__all__ = ["campaigns", "incident", "notify", "vouchers"]

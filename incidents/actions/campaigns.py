@@ -6,8 +6,9 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.errors import CampaignError, IntegrationUnhealthy
 from campaigns.models import Campaign
-from incidents.actions.base import ActionContext, ActionError, Param, register
 from incidents.actions.notify import incident_header, outbound
+from incidents.engine.params import Param
+from incidents.engine.registry import ActionContext, ActionError, register
 from incidents.outbound import email_send, slack_post
 from incidents.services.incidents import Impacted, incident_impacted_add
 
@@ -39,7 +40,9 @@ def _link_campaigns(ctx: ActionContext, ids: list[int]) -> None:
 )
 def campaigns_pause_running(ctx: ActionContext) -> dict:
     if ctx.dry_run:
-        running = list(Campaign.objects.filter(state="running").values_list("pk", flat=True))
+        running = list(
+            Campaign.objects.filter(state=Campaign.State.RUNNING).values_list("pk", flat=True)
+        )
         ctx.log(f"would pause {len(running)} running campaign(s): {running}")
         return {"would_pause": running}
     paused = campaign_services.campaigns_pause_running(actor=ctx.actor)

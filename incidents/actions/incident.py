@@ -5,7 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from incidents.actions.base import ActionContext, Param, register
+from incidents.engine.params import Param
+from incidents.engine.registry import ActionContext, register
+from incidents.models import StepRun
+from incidents.services.postmortem import incident_postmortem_generate
 from opsportal.models import ApiToken
 
 
@@ -22,7 +25,7 @@ from opsportal.models import ApiToken
 def incident_resolution_audit(ctx: ActionContext) -> dict:
     summary = ctx.params["summary"]
     runs = list(
-        ctx.incident.runs.filter(dry_run=False, status="succeeded").values_list(
+        ctx.incident.runs.filter(dry_run=False, status=StepRun.Status.SUCCEEDED).values_list(
             "action_key", flat=True
         )
     )
@@ -40,8 +43,6 @@ def incident_resolution_audit(ctx: ActionContext) -> dict:
 
 @register("postmortem_draft", "Write the postmortem draft", tier="safe", safe_to_retry=True)
 def postmortem_draft(ctx: ActionContext) -> dict:
-    from incidents.services.postmortem import incident_postmortem_generate
-
     markdown = incident_postmortem_generate(incident=ctx.incident, actor=ctx.actor)
     ctx.log(f"postmortem draft written ({len(markdown)} characters)")
     return {"chars": len(markdown)}

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 
-from incidents.actions.base import (
+from incidents.engine.params import Param
+from incidents.engine.registry import (
     ActionContext,
     ActionError,
-    Param,
     RetryableActionError,
     register,
 )
@@ -16,6 +16,9 @@ from incidents.outbound import (
     pagerduty_trigger,
     slack_post,
 )
+from integrations.clients.supabase_management import SupabaseManagementClient
+from integrations.errors import IntegrationError, Timeout, Unavailable
+from integrations.services import probes_run_by
 
 
 def outbound(ctx: ActionContext, what: str, call, *args, **kwargs):
@@ -164,8 +167,6 @@ def vendor_support_notify(ctx: ActionContext) -> dict:
     safe_to_retry=True,
 )
 def integrations_reprobe(ctx: ActionContext) -> dict:
-    from integrations.services import probes_run_by
-
     if ctx.dry_run:
         ctx.log("would probe every integration now (GET /api/integrations/status?force=true)")
         return {}
@@ -186,9 +187,6 @@ def integrations_reprobe(ctx: ActionContext) -> dict:
     params=(Param("function", "Function slug", default="voucher-png"),),
 )
 def supabase_function_status(ctx: ActionContext) -> dict:
-    from integrations.clients.supabase_management import SupabaseManagementClient
-    from integrations.errors import IntegrationError, Timeout, Unavailable
-
     slug = ctx.params["function"]
     try:
         info = SupabaseManagementClient().function(slug)

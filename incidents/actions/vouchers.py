@@ -2,7 +2,8 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from incidents.actions.base import ActionContext, ActionError, Param, register
+from incidents.engine.params import Param
+from incidents.engine.registry import ActionContext, ActionError, register
 from incidents.services.incidents import Impacted, incident_impacted_add
 from vouchers import services as voucher_services
 from vouchers.models import IDEMPOTENCY_FAILURES, RedeemAttempt, Station, Voucher

@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from audit.admin import HistoryAdmin
-from incidents.admin import pages
+from incidents.admin import acts, pages
 from incidents.models import Approval, Incident, StepRun, TimelineEntry
 from incidents.selectors import incidents_metrics
 
@@ -24,7 +24,6 @@ class IncidentAdmin(admin.ModelAdmin):
     list_filter = ["status", "runbook_key", "severity"]
     search_fields = ["=id", "title", "dedup_key"]
     show_full_result_count = False
-    change_list_template = "incidents/incident_changelist.html"
 
     def has_change_permission(self, request, obj=None):
         return False  # state changes go through the incident page's buttons (services)
@@ -37,7 +36,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return [
             path("open/", view(pages.incident_open_view), name="incidents_incident_open"),
             path("<int:pk>/work/", view(pages.incident_page), name="incidents_incident_work"),
-            path("<int:pk>/work/act/", view(pages.incident_act), name="incidents_incident_act"),
+            path("<int:pk>/work/act/", view(acts.incident_act), name="incidents_incident_act"),
             path(
                 "<int:pk>/postmortem.md",
                 view(pages.postmortem_download),

@@ -1,62 +1,29 @@
-"""Detectors: django-q2 schedules that open incidents, one open incident per runbook+subject."""
+"""Detectors: django-q2 schedules that open incidents, one open incident per runbook+subject.
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+registry.py         Finding, the registry, the sweep (`detectors_run_all`)
+credential_leak.py  revoked staff tokens used, keys in notes and logs
+integrations.py     red probes, WhatsApp failure rate, stalled dispatcher
+station_redeem.py   double redemptions, idempotency spikes
 
-from incidents.services.incidents import Impacted, incident_open
+Importing this package registers every detector (IncidentsConfig.ready() does).
+"""
 
-logger = logging.getLogger(__name__)
+from incidents.detectors import credential_leak, integrations, station_redeem
+from incidents.detectors.registry import (
+    _DETECTORS,
+    Finding,
+    detector,
+    detectors_run_all,
+    finding_open,
+)
 
-
-@dataclass(frozen=True)
-class Finding:
-    runbook_key: str
-    subject: str  # the dedup key
-    title: str
-    detail: str
-    impacted: list[Impacted] = field(default_factory=list)
-
-
-Detector = Callable[[], list[Finding]]
-_DETECTORS: dict[str, Detector] = {}
-
-
-def detector(name: str) -> Callable[[Detector], Detector]:
-    def wrap(func: Detector) -> Detector:
-        _DETECTORS[name] = func
-        return func
-
-    return wrap
-
-
-def finding_open(finding: Finding):
-    """Open (or join) the incident for a finding; returns (incident, created)."""
-    return incident_open(
-        runbook_key=finding.runbook_key,
-        title=finding.title,
-        dedup_key=finding.subject,
-        detail=finding.detail,
-        impacted=finding.impacted,
-    )
-
-
-def detectors_run_all(only: tuple[str, ...] = ()) -> dict:
-    from incidents.detectors import credential_leak, integrations, station_redeem  # noqa: F401
-
-    summary: dict[str, dict] = {}
-    for name, func in list(_DETECTORS.items()):
-        if only and name not in only:
-            continue
-        opened = joined = 0
-        try:
-            for finding in func():
-                _, created = finding_open(finding)
-                opened += created
-                joined += not created
-        except Exception:  # one broken detector must not silence the others
-            logger.exception("detector %s failed", name)
-            summary[name] = {"error": True}
-            continue
-        summary[name] = {"opened": opened, "existing": joined}
-    return summary
+__all__ = [
+    "_DETECTORS",
+    "Finding",
+    "credential_leak",
+    "detector",
+    "detectors_run_all",
+    "finding_open",
+    "integrations",
+    "station_redeem",
+]

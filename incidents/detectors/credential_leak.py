@@ -1,9 +1,13 @@
+"""Detectors of the Credential Leak runbook."""
+
 from datetime import timedelta
 
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from incidents.detectors import Finding, detector, finding_open
+from incidents.detectors.registry import Finding, detector, finding_open
+from incidents.logwatch import sightings_get
+from incidents.models import IncidentNote
 
 WINDOW = timedelta(hours=1)
 
@@ -31,8 +35,6 @@ def revoked_token_use() -> list[Finding]:
 
 def secret_seen_in_note(*, note_id: int) -> None:
     """A credential pattern was pasted into an incident note (masked before storing)."""
-    from incidents.models import IncidentNote
-
     note = IncidentNote.objects.select_related("incident").get(pk=note_id)
     finding_open(
         Finding(
@@ -48,8 +50,6 @@ def secret_seen_in_note(*, note_id: int) -> None:
 @detector("secret_in_logs")
 def secret_in_logs() -> list[Finding]:
     """A service-role-shaped key went through our own logging (fingerprint only is kept)."""
-    from incidents.logwatch import sightings_get
-
     return [
         Finding(
             runbook_key="credential_leak",

@@ -5,13 +5,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from incidents.detectors import Finding, detector
+from campaigns.health import dispatcher_health
+from campaigns.models import Campaign, SendResult
+from campaigns.selectors import send_failure_rate
+from incidents.detectors.registry import Finding, detector
 from incidents.services.incidents import Impacted
+from integrations.status import status_latest
 
 
 def _latest(key: str) -> dict | None:
-    from integrations.status import status_latest
-
     payload = status_latest()  # never probes: detectors read what the probe schedule found
     return next((i for i in (payload or {}).get("integrations", []) if i["key"] == key), None)
 
@@ -33,9 +35,6 @@ def voucher_png_red() -> list[Finding]:
 
 @detector("whatsapp_failures")
 def whatsapp_failures() -> list[Finding]:
-    from campaigns.models import SendResult
-    from campaigns.selectors import send_failure_rate
-
     minutes = settings.WHATSAPP_FAILURE_RATE_MINUTES
     reasons = []
     item = _latest("whatsapp")
@@ -62,9 +61,6 @@ def whatsapp_failures() -> list[Finding]:
 @detector("dispatcher_stalled")
 def dispatcher_stalled() -> list[Finding]:
     """A running campaign whose targets stopped advancing (the dispatcher's own stall rule)."""
-    from campaigns.health import dispatcher_health
-    from campaigns.models import Campaign
-
     health = dispatcher_health()
     if health["state"] == "green":
         return []

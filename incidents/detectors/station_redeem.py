@@ -1,8 +1,14 @@
-from django.db.models import Count
+"""Detectors of the Station Redeem runbook."""
 
-from incidents.detectors import Finding, detector
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from incidents.detectors.registry import Finding, detector
 from incidents.services.incidents import Impacted
-from vouchers.models import Voucher, VoucherEvent
+from vouchers.models import IDEMPOTENCY_FAILURES, RedeemAttempt, Voucher, VoucherEvent
 
 MAX_FINDINGS = 50
 
@@ -37,13 +43,6 @@ def double_redemptions() -> list[Finding]:
 @detector("idempotency_spike")
 def idempotency_spike() -> list[Finding]:
     """Many idempotency failures in a short window: stations retry wrongly or keys collide."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from vouchers.models import IDEMPOTENCY_FAILURES, RedeemAttempt
-
     threshold = settings.REDEEM_IDEMPOTENCY_SPIKE
     since = timezone.now() - timedelta(minutes=10)
     recent = RedeemAttempt.objects.filter(at__gte=since, outcome__in=IDEMPOTENCY_FAILURES)

@@ -6,12 +6,6 @@ from incidents.models.incident import (
     IncidentStep,
     TimelineEntry,
 )
-from incidents.models.rotation import (
-    RotationRun,
-    RotationStep,
-    RotationTarget,
-    SupabaseProject,
-)
 from incidents.models.runs import Approval, StepRun
 
 __all__ = [
@@ -21,10 +15,6 @@ __all__ = [
     "Incident",
     "IncidentNote",
     "IncidentStep",
-    "RotationRun",
-    "RotationStep",
-    "RotationTarget",
     "StepRun",
-    "SupabaseProject",
     "TimelineEntry",
 ]

@@ -5,6 +5,12 @@ from django.db.models import Q
 OPEN_STATUSES = ("open", "mitigated")
 
 
+class IncidentQuerySet(models.QuerySet):
+    def open(self) -> "IncidentQuerySet":
+        """The one definition of an open incident (open or mitigated, not yet resolved)."""
+        return self.filter(status__in=OPEN_STATUSES)
+
+
 class Incident(models.Model):
     """One incident, worked through one runbook whose steps were copied in when it opened."""
 
@@ -44,6 +50,8 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     pagerduty_dedup_key = models.CharField(max_length=255, blank=True)
     postmortem_markdown = models.TextField(blank=True)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -108,6 +116,8 @@ class IncidentStep(models.Model):
         FAILED = "failed"
         SKIPPED = "skipped"
 
+    FINISHED = (Status.DONE, Status.SKIPPED)
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
     phase = models.CharField(max_length=16)
@@ -137,6 +147,10 @@ class IncidentStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.text[:60]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
 
 
 class TimelineEntry(models.Model):

@@ -56,6 +56,8 @@ class StepRun(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="runs")
     step = models.ForeignKey(IncidentStep, on_delete=models.PROTECT, related_name="runs")
     action_key = models.CharField(max_length=64)
@@ -92,6 +94,10 @@ class StepRun(models.Model):
 
     def __str__(self) -> str:
         return f"run #{self.pk} {self.action_key} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in self.UNFINISHED
 
     @property
     def duration_seconds(self) -> float | None:

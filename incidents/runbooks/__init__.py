@@ -1,7 +1,14 @@
-"""The five runbooks of docs/runbooks.md, one module each."""
+"""The five runbooks of docs/runbooks.md, one module each. Importing this package registers
+them with the engine (IncidentsConfig.ready() does); RUNBOOKS is the engine's registry."""
 
-from django.core.exceptions import ValidationError
-
+from incidents.engine.runbook import (
+    PHASE_LABELS,
+    PHASES,
+    RUNBOOKS,
+    Runbook,
+    runbook_get,
+    runbook_register,
+)
 from incidents.runbooks import (
     credential_leak,
     dispatcher_stall,
@@ -9,25 +16,8 @@ from incidents.runbooks import (
     voucher_preview,
     whatsapp_send,
 )
-from incidents.runbooks.base import PHASE_LABELS, PHASES, Runbook
 
-RUNBOOKS: dict[str, Runbook] = {
-    module.RUNBOOK.key: module.RUNBOOK
-    for module in (
-        voucher_preview,
-        whatsapp_send,
-        dispatcher_stall,
-        station_redeem,
-        credential_leak,
-    )
-}
-
-
-def runbook_get(key: str) -> Runbook:
-    try:
-        return RUNBOOKS[key]
-    except KeyError:
-        raise ValidationError(f"Unknown runbook {key!r}.") from None
-
+for _module in (voucher_preview, whatsapp_send, dispatcher_stall, station_redeem, credential_leak):
+    runbook_register(_module.RUNBOOK)
 
 __all__ = ["PHASES", "PHASE_LABELS", "RUNBOOKS", "Runbook", "runbook_get"]

@@ -1,28 +1,41 @@
-"""Incident services: writes live here, one module per topic."""
+"""Incident services: writes live here, one module per topic, built on incidents.engine.
 
-from incidents.services.approvals import approval_decide, approval_refusal, approval_request
+The JSON API and the admin call these names; approvals are the engine's rules, re-exported
+so every entry point calls the same function.
+"""
+
+from incidents.engine.approvals import approval_decide, approval_refusal, approval_request
+from incidents.engine.execute import run_execute as step_run_execute
+from incidents.engine.timeline import timeline_append
 from incidents.services.incidents import (
     Impacted,
+    impacted_resolve,
     incident_acknowledge,
     incident_impacted_add,
     incident_open,
     incident_status_set,
     incident_step_complete,
 )
-from incidents.services.postmortem import incident_postmortem_generate, postmortem_markdown
-from incidents.services.runs import step_rerun, step_run_execute, step_run_request
-from incidents.services.timeline import incident_note_add, timeline_append
+from incidents.services.postmortem import (
+    incident_postmortem_generate,
+    incident_postmortem_get,
+    postmortem_markdown,
+)
+from incidents.services.runs import step_rerun, step_run_request
+from incidents.services.timeline import incident_note_add
 
 __all__ = [
     "Impacted",
     "approval_decide",
     "approval_refusal",
     "approval_request",
+    "impacted_resolve",
     "incident_acknowledge",
     "incident_impacted_add",
     "incident_note_add",
     "incident_open",
     "incident_postmortem_generate",
+    "incident_postmortem_get",
     "incident_status_set",
     "incident_step_complete",
     "postmortem_markdown",

@@ -9,9 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
-from incidents.models import OPEN_STATUSES, ImpactedObject, Incident, IncidentStep
-from incidents.runbooks import runbook_get
-from incidents.services.timeline import actor_label, timeline_append
+from campaigns.models import Campaign
+from incidents.engine.runbook import runbook_get
+from incidents.engine.timeline import actor_label, timeline_append
+from incidents.models import ImpactedObject, Incident, IncidentStep
+from incidents.services.postmortem import incident_postmortem_generate
+from vouchers.models import Station, Voucher
 
 
 @dataclass(frozen=True)
@@ -21,11 +24,12 @@ class Impacted:
     object_repr: str = ""
 
 
+_S = Incident.Status
 TRANSITIONS = {
-    "open": {"mitigated", "resolved"},
-    "mitigated": {"open", "resolved"},
-    "resolved": {"closed", "open"},
-    "closed": set(),
+    _S.OPEN: {_S.MITIGATED, _S.RESOLVED},
+    _S.MITIGATED: {_S.OPEN, _S.RESOLVED},
+    _S.RESOLVED: {_S.CLOSED, _S.OPEN},
+    _S.CLOSED: set(),
 }
 
 
@@ -73,9 +77,9 @@ def incident_open(
     if severity and severity not in Incident.Severity.values:
         raise ValidationError(f"Unknown severity {severity!r}.")
     if dedup_key:
-        existing = Incident.objects.filter(
-            runbook_key=runbook_key, dedup_key=dedup_key, status__in=OPEN_STATUSES
-        ).first()
+        existing = (
+            Incident.objects.open().filter(runbook_key=runbook_key, dedup_key=dedup_key).first()
+        )
         if existing:
             return existing, False
     try:
@@ -86,9 +90,7 @@ def incident_open(
     except IntegrityError:
         if not dedup_key:
             raise
-        existing = Incident.objects.get(
-            runbook_key=runbook_key, dedup_key=dedup_key, status__in=OPEN_STATUSES
-        )
+        existing = Incident.objects.open().get(runbook_key=runbook_key, dedup_key=dedup_key)
         return existing, False
 
 
@@ -131,7 +133,7 @@ def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detec
     )
     if detail:
         # A detector's evidence is the detect step's note: the step is done by detecting.
-        detect = incident.steps.filter(phase="detect", kind="checklist").first()
+        detect = incident.steps.filter(phase="detect", kind=IncidentStep.Kind.CHECKLIST).first()
         if detect:
             _step_complete(detect, actor, detail)
     incident_impacted_add(incident=incident, impacted=list(impacted), actor=actor)
@@ -145,7 +147,9 @@ def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detec
     return incident
 
 
-def _step_complete(step: IncidentStep, actor: Any, note: str, status: str = "done") -> None:
+def _step_complete(
+    step: IncidentStep, actor: Any, note: str, status: str = IncidentStep.Status.DONE
+) -> None:
     step.status = status
     step.note = note[:5000]
     step.completed_at = timezone.now()
@@ -175,7 +179,8 @@ def incident_step_complete(
         raise ValidationError("A gate passes when its check does; it can only be skipped.")
     if skip and not note.strip():
         raise ValidationError("Say why the step is skipped.")
-    _step_complete(step, actor, note.strip(), "skipped" if skip else "done")
+    status = IncidentStep.Status.SKIPPED if skip else IncidentStep.Status.DONE
+    _step_complete(step, actor, note.strip(), status)
     audit.record(
         action="incident.step_skipped" if skip else "incident.step_done",
         actor=actor,
@@ -213,14 +218,14 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
     before, now = incident.status, timezone.now()
     incident.status = status
     incident.acknowledged_at = incident.acknowledged_at or now
-    if status == "mitigated":
+    if status == _S.MITIGATED:
         incident.mitigated_at = incident.mitigated_at or now
-    elif status == "resolved":
+    elif status == _S.RESOLVED:
         incident.mitigated_at = incident.mitigated_at or now
         incident.resolved_at = now
-    elif status == "closed":
+    elif status == _S.CLOSED:
         incident.closed_at = now
-    elif status == "open":
+    elif status == _S.OPEN:
         incident.resolved_at = None
     incident.save()
     timeline_append(
@@ -237,9 +242,7 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         incident_id=incident.pk,
         data={"from": before, "to": status, "note": note},
     )
-    if status == "resolved":
-        from incidents.services.postmortem import incident_postmortem_generate
-
+    if status == _S.RESOLVED:
         incident_postmortem_generate(incident=incident, actor=actor)
     return incident
 
@@ -249,9 +252,6 @@ def impacted_resolve(
 ) -> list[Impacted]:
     """Turn what people type (voucher codes, campaign ids, station codes) into references;
     an unknown one is refused rather than silently dropped."""
-    from campaigns.models import Campaign
-    from vouchers.models import Station, Voucher
-
     found: list[Impacted] = []
     missing: list[str] = []
     for model, label, field, values in (

@@ -3,11 +3,14 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 import audit
+from incidents.engine.timeline import timeline_append
 from incidents.models import Incident, StepRun
-from incidents.services.timeline import timeline_append
+
+EXPORT_PERMISSIONS = ("incidents.export_postmortem", "incidents.change_incident")
 
 
 def _duration(start: datetime | None, end: datetime | None) -> str:
@@ -64,7 +67,7 @@ def postmortem_markdown(*, incident: Incident) -> str:
         lines.append("- no action succeeded")
     lines += ["", "## Checklist", ""]
     for step in incident.steps.all():
-        mark = "x" if step.status in ("done", "skipped") else " "
+        mark = "x" if step.is_finished else " "
         note = f" — {step.note}" if step.note else ""
         lines.append(f"- [{mark}] {step.number} {step.text} ({step.status}){note}")
     lines += ["", "## Timeline", "", "| at (UTC) | who | what |", "|---|---|---|"]
@@ -96,3 +99,11 @@ def incident_postmortem_generate(*, incident: Incident, actor: Any = None) -> st
         data={"chars": len(markdown)},
     )
     return markdown
+
+
+def incident_postmortem_get(*, incident: Incident, actor: Any) -> str:
+    """The postmortem to download: the draft kept at resolution, else a preview built now
+    (not stored until the incident is resolved)."""
+    if not any(actor.has_perm(p) for p in EXPORT_PERMISSIONS):
+        raise PermissionDenied("You need the export_postmortem permission.")
+    return incident.postmortem_markdown or postmortem_markdown(incident=incident)

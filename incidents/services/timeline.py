@@ -1,51 +1,46 @@
-"""The incident timeline: append-only, every change with its actor."""
+"""Notes on the incident timeline. The timeline itself is the engine's (append-only)."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 import audit
-from audit.redaction import mask_text, redact
-from incidents.models import Incident, IncidentNote, IncidentStep, TimelineEntry
+from audit.redaction import mask_text
+from incidents.engine.timeline import SYSTEM, actor_label, timeline_append
+from incidents.models import Incident, IncidentNote
 
-SYSTEM = "system"
+__all__ = [
+    "SYSTEM",
+    "actor_label",
+    "incident_note_add",
+    "secret_in_note_subscribe",
+    "timeline_append",
+]
+
+NOTE_PERMISSION = "incidents.add_incidentnote"
+
+# Called after commit with the note's id when a credential was masked out of a note. The
+# credential-leak detector subscribes from IncidentsConfig.ready(): services never import
+# detectors.
+_SECRET_IN_NOTE: list[Callable[..., None]] = []
 
 
-def actor_label(actor: Any) -> str:
-    return actor.get_username() if getattr(actor, "is_authenticated", False) else SYSTEM
-
-
-def timeline_append(
-    *,
-    incident: Incident,
-    kind: str,
-    message: str,
-    actor: Any = None,
-    step: IncidentStep | None = None,
-    data: dict | None = None,
-) -> TimelineEntry:
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    return TimelineEntry.objects.create(
-        incident=incident,
-        at=timezone.now(),
-        kind=kind,
-        actor=user,
-        actor_name=actor_label(actor),
-        step=step,
-        message=mask_text(message),
-        data=redact(data or {}),
-    )
+def secret_in_note_subscribe(hook: Callable[..., None]) -> None:
+    if hook not in _SECRET_IN_NOTE:
+        _SECRET_IN_NOTE.append(hook)
 
 
 @transaction.atomic
 def incident_note_add(*, incident: Incident, text: str, actor: Any) -> IncidentNote:
     """Add a note. A credential pasted into a note is masked before it is stored and,
     being a leak in itself, opens (or joins) a Credential Leak incident."""
+    if actor is not None and not actor.has_perm(NOTE_PERMISSION):
+        raise PermissionDenied("You need the add_incidentnote permission.")
     text = (text or "").strip()
     if not text:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError("A note needs some text.")
     masked = mask_text(text[:10000])
     note = IncidentNote.objects.create(
@@ -64,7 +59,6 @@ def incident_note_add(*, incident: Incident, text: str, actor: Any) -> IncidentN
         data={"note_id": note.pk},
     )
     if masked != text:
-        from incidents.detectors.credential_leak import secret_seen_in_note
-
-        transaction.on_commit(lambda: secret_seen_in_note(note_id=note.pk))
+        for hook in _SECRET_IN_NOTE:
+            transaction.on_commit(lambda hook=hook: hook(note_id=note.pk))
     return note

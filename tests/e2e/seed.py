@@ -101,15 +101,15 @@ ROTATION_SECRET_ID = "prod/easymo/supabase/service-role"
 
 
 def leak_world(*, aws_env: dict) -> dict:
-    """The world before a rotation (as tests/incidents/rotation_support.py sets it up): the
+    """The world before a rotation (as tests/rotation/rotation_support.py sets it up): the
     leaked key and its replacement exist in the simulated Supabase project, Secrets Manager
     holds the replacement as current, Vercel and the Edge Function secrets still hold the
     leaked key, and the production project is in the registry."""
     import boto3
 
-    from incidents.models import SupabaseProject
     from integrations.clients.supabase_management import SupabaseManagementClient
     from integrations.clients.vercel import VercelClient
+    from rotation.models import SupabaseProject
 
     mgmt = SupabaseManagementClient(project_ref="prodref")
     leaked = mgmt.api_key_create(name="service_role_2025")

@@ -19,7 +19,7 @@ def test_second_admin_approves_a_rotation_the_requester_cannot(login, portal, wo
     requester.fill("input[name=leaked_key]", world["leaked"]["api_key"])
     requester.fill("input[name=leaked_key_id]", world["leaked"]["id"])
     requester.click("button:has-text('Prepare and request approval')")
-    requester.wait_for_url("**/admin/incidents/rotationrun/*/change/")
+    requester.wait_for_url("**/admin/rotation/rotationrun/*/change/")
     assert world["leaked"]["api_key"] not in requester.content()  # never shown back
 
     requester.goto(work)

@@ -123,7 +123,7 @@ def test_the_worker_refuses_a_run_whose_params_differ_from_the_approved_ones(
     approval_decide(approval=approval, actor=admin_user, approve=True)
     run = StepRun.objects.get()
     # Someone rewrites the queued run's parameters (and its hash) behind the service's back.
-    from incidents.actions.base import params_hash
+    from incidents.engine.params import params_hash
 
     tampered = {"revoke_api_tokens": True}
     StepRun.objects.filter(pk=run.pk).update(
@@ -138,7 +138,7 @@ def test_the_worker_refuses_a_run_whose_params_differ_from_the_approved_ones(
 def test_the_worker_refuses_a_risky_run_without_approval_or_self_approved(
     risky_step, ops_user, admin_user
 ):
-    from incidents.services.runs import step_run_create
+    from incidents.engine.queue import run_create as step_run_create
 
     unapproved = step_run_create(
         step=risky_step, action_key="admin_sessions_invalidate", params={}, actor=ops_user

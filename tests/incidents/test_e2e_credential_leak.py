@@ -17,7 +17,7 @@ from incidents.services import (
     step_run_request,
 )
 from staff.services import api_token_create, api_token_revoke
-from tests.incidents.rotation_support import *  # noqa: F403  (fixtures)
+from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_credential_leak_runbook_end_to_end(
     assert fetched.status == "succeeded" and world.new not in fetched.log
 
     # Mitigation: the rotation saga, approved by a second admin, through the engine.
-    from incidents.rotation.services import rotation_prepare, rotation_request
+    from rotation.services import rotation_prepare, rotation_request
 
     rotation = rotation_prepare(
         incident=incident,

@@ -61,7 +61,7 @@ def test_phases_and_steps_in_document_order(title):
 
 
 def test_every_action_and_gate_named_by_a_runbook_exists():
-    from incidents.actions.base import actions_all
+    from incidents.engine.registry import actions_all
     from incidents.gates import gate_get
 
     actions = actions_all()

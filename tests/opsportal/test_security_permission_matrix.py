@@ -116,9 +116,9 @@ def _concrete(route: str, world: dict) -> str:
 def world(make_staff, station_with_token, voucher_factory, admin_user):
     """One object of most kinds, so object pages and actions have something to act on."""
     from campaigns.models import Campaign, Target
-    from incidents.models import SupabaseProject
-    from incidents.rotation.services import rotation_prepare
     from incidents.services import Impacted, incident_open, step_run_request
+    from rotation.models import SupabaseProject
+    from rotation.services import rotation_prepare
     from staff.services import api_token_create
 
     personas = {role: make_staff(role, f"matrix-{role}") for role in ROLES[:4]}
@@ -303,8 +303,8 @@ def test_the_matrix_sees_the_sensitive_urls():
     """Guards the walker itself: if these vanish from the walk, the matrix is blind."""
     names = {name for _, name in ROUTES}
     for expected in [
-        "admin:incidents_rotationrun_start",
-        "admin:incidents_supabaseproject_add",
+        "admin:rotation_rotationrun_start",
+        "admin:rotation_supabaseproject_add",
         "admin:incidents_incident_act",
         "staff-api:approval-decide",
         "admin:audit_auditentry_verify",

@@ -79,7 +79,7 @@ class Command(BaseCommand):
 
     def _supabase_projects(self) -> None:
         """The Credential Leak runbook's project registry (who to notify, where the key lives)."""
-        from incidents.models import SupabaseProject
+        from rotation.models import SupabaseProject
 
         for env, ref, prefix, owner, slack in [
             ("production", "easymoprod", "prod", "Grace Mukamana", "U0PRODOWNER"),

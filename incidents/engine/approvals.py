@@ -1,0 +1,200 @@
+"""Approvals for risky steps: request, decide, expire, and the refusal rules the worker
+re-checks before it runs. Every rule lives here and every entry point calls it: the
+admin page, the JSON API, the rotation pages and the worker."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from incidents.engine.params import params_hash
+from incidents.engine.queue import run_create
+from incidents.engine.timeline import actor_label, timeline_append
+from incidents.models import Approval, IncidentStep, StepRun
+
+APPROVE_PERMISSION = "incidents.approve_risky_step"
+SELF_APPROVAL = "You cannot approve your own request."
+
+
+def approval_ttl() -> timedelta:
+    return timedelta(minutes=getattr(settings, "INCIDENT_APPROVAL_TTL_MINUTES", 30))
+
+
+def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor: Any) -> Approval:
+    """Ask for approval of exactly these parameters; a request with other parameters voids
+    the step's earlier pending requests (an approval is never carried over to new values)."""
+    digest = params_hash(action_key=action_key, step_id=step.pk, params=params)
+    now = timezone.now()
+    pending = Approval.objects.select_for_update().filter(step=step, status=Approval.Status.PENDING)
+    for old in pending:
+        if old.params_hash == digest and old.expires_at > now:
+            return old
+        old.status = Approval.Status.VOID
+        old.save(update_fields=["status"])
+        timeline_append(
+            incident=step.incident,
+            kind="approval_void",
+            message=f"Approval request #{old.pk} void: superseded by new parameters.",
+            actor=actor,
+            step=step,
+        )
+    approval = Approval.objects.create(
+        incident=step.incident,
+        step=step,
+        action_key=action_key,
+        params=params,
+        params_hash=digest,
+        requested_by=actor,
+        requested_by_name=actor_label(actor),
+        requested_at=now,
+        expires_at=now + approval_ttl(),
+    )
+    step.status = IncidentStep.Status.AWAITING_APPROVAL
+    step.save(update_fields=["status"])
+    timeline_append(
+        incident=step.incident,
+        kind="approval_requested",
+        message=f"Approval requested for step {step.number} ({action_key}).",
+        actor=actor,
+        step=step,
+        data={"approval_id": approval.pk, "params": params},
+    )
+    audit.record(
+        action="incident.approval_requested",
+        actor=actor,
+        target=step.incident,
+        incident_id=step.incident_id,
+        data={"approval_id": approval.pk, "action_key": action_key, "params": params},
+    )
+    return approval
+
+
+@transaction.atomic
+def approval_decide(
+    *,
+    approval: Approval,
+    actor: Any,
+    approve: bool,
+    comment: str = "",
+    params_hash_seen: str | None = None,
+) -> Approval:
+    """Approve or deny a pending request. On approval the run is queued with the approved
+    parameters, under the requester's name, linked to this approval."""
+    approval = (
+        Approval.objects.select_for_update().select_related("step", "incident").get(pk=approval.pk)
+    )
+    if not actor.has_perm(APPROVE_PERMISSION):
+        raise PermissionDenied("You need the approve_risky_step permission.")
+    if actor.pk == approval.requested_by_id:
+        raise PermissionDenied(SELF_APPROVAL)
+    if approval.status != Approval.Status.PENDING:
+        raise ValidationError(f"This request is {approval.status}; nothing to decide.")
+    if approval.expires_at <= timezone.now():
+        raise ValidationError("This request has expired; ask for a new one.")
+    if params_hash_seen is not None and params_hash_seen != approval.params_hash:
+        raise ValidationError("The parameters changed since you reviewed them; review again.")
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError("Say why you deny the request.")
+    approval.status = Approval.Status.APPROVED if approve else Approval.Status.DENIED
+    approval.decided_by = actor
+    approval.decided_by_name = actor_label(actor)
+    approval.decided_at = timezone.now()
+    approval.comment = comment[:2000]
+    approval.save()
+    verb = "approved" if approve else "denied"
+    timeline_append(
+        incident=approval.incident,
+        kind=f"approval_{verb}",
+        message=f"Approval #{approval.pk} {verb}" + (f": {comment}" if comment else "."),
+        actor=actor,
+        step=approval.step,
+    )
+    audit.record(
+        action=f"incident.approval_{verb}",
+        actor=actor,
+        target=approval.incident,
+        incident_id=approval.incident_id,
+        data={
+            "approval_id": approval.pk,
+            "action_key": approval.action_key,
+            "params": approval.params,
+            "requested_by": approval.requested_by_name,
+            "comment": comment,
+        },
+    )
+    if approve:
+        run_create(
+            step=approval.step,
+            action_key=approval.action_key,
+            params=approval.params,
+            actor=approval.requested_by,
+            approval=approval,
+        )
+    else:
+        approval.step.status = IncidentStep.Status.PENDING
+        approval.step.save(update_fields=["status"])
+    return approval
+
+
+def approval_refusal(run: StepRun) -> str | None:
+    """Why this run may not execute under its approval, or None. Checked by the worker."""
+    approval = run.approval
+    if approval is None:
+        return "no approval: risky steps need a second person's approval"
+    if approval.status != Approval.Status.APPROVED:
+        return f"approval #{approval.pk} is {approval.status}"
+    if approval.expires_at <= timezone.now():
+        return f"approval #{approval.pk} expired at {approval.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    digest = params_hash(action_key=run.action_key, step_id=run.step_id, params=run.params)
+    if digest != approval.params_hash or approval.step_id != run.step_id:
+        return "the parameters differ from the approved ones"
+    if approval.decided_by_id is None or approval.decided_by_id == approval.requested_by_id:
+        return SELF_APPROVAL
+    if not approval.decided_by.has_perm(APPROVE_PERMISSION):
+        return "the approver no longer holds the approve permission"
+    if run.actor_id != approval.requested_by_id:
+        return "the run was not started by the approved requester"
+    if StepRun.objects.filter(approval=approval).exclude(pk=run.pk).exists():
+        return f"approval #{approval.pk} was already used by another run"
+    return None
+
+
+def approvals_expire() -> int:
+    """Pending requests nobody decided in time become `expired`; their steps can be run
+    (requested) again. Called by the incidents tick."""
+    expired = 0
+    for approval_id in Approval.objects.filter(
+        status=Approval.Status.PENDING, expires_at__lte=timezone.now()
+    ).values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            approval = (
+                Approval.objects.select_for_update(of=("self",))
+                .select_related("step", "incident")
+                .get(pk=approval_id)
+            )
+            if approval.status != Approval.Status.PENDING:
+                continue
+            approval.status = Approval.Status.EXPIRED
+            approval.save(update_fields=["status"])
+            if approval.step.status == IncidentStep.Status.AWAITING_APPROVAL:
+                approval.step.status = IncidentStep.Status.PENDING
+                approval.step.save(update_fields=["status"])
+            timeline_append(
+                incident=approval.incident,
+                kind="approval_expired",
+                message=f"Approval request #{approval.pk} expired undecided.",
+                step=approval.step,
+            )
+            audit.record(
+                action="incident.approval_expired",
+                target=approval.incident,
+                incident_id=approval.incident_id,
+                data={"approval_id": approval.pk, "action_key": approval.action_key},
+            )
+            expired += 1
+    return expired

@@ -1,0 +1,125 @@
+"""What an action is, and the registry of them.
+
+An action is a registered callable with a parameter schema (`Param`), a risk tier and
+flags. It takes an `ActionContext`, returns a JSON-able result dict and raises
+`ActionError` for a failure worth showing (any other exception is a bug and is logged as
+one). The catalogue (`incidents/actions/`, `rotation/actions.py`) fills the registry
+from its apps' `ready()`; the engine only ever looks actions up by key.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from audit.redaction import mask_text
+from incidents.engine.params import Param
+
+# Risk tiers → the permission a person needs to run the step.
+TIER_PERMISSIONS = {
+    "safe": "incidents.run_safe_step",
+    "operational": "incidents.run_operational_step",
+    "risky": "incidents.request_risky_step",
+}
+
+
+class ActionError(Exception):
+    """The action failed in a way an operator can read and act on."""
+
+
+class RetryableActionError(ActionError):
+    """A transient failure (timeout, 5xx): retried when the action is safe to retry."""
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A link the incident page shows next to the step's form, e.g. the page where the
+    leaked key is entered. `url_name` is reversed with the incident's id."""
+
+    url_name: str
+    label: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: str
+    func: Callable[["ActionContext"], dict]
+    tier: str = "safe"
+    params: tuple[Param, ...] = ()
+    safe_to_retry: bool = False
+    max_attempts: int = 3
+    timeout_seconds: int = 60
+    describe: str = ""
+    page_link: PageLink | None = None
+
+    @property
+    def permission(self) -> str:
+        return TIER_PERMISSIONS[self.tier]
+
+    @property
+    def risky(self) -> bool:
+        return self.tier == "risky"
+
+    @property
+    def attempts(self) -> int:
+        return self.max_attempts if self.safe_to_retry else 1
+
+    @property
+    def budget_seconds(self) -> int:
+        """The action's whole time budget: every attempt at its timeout. The task timeout and
+        the stale-run sweep are both derived from this one number."""
+        return self.timeout_seconds * self.attempts
+
+
+@dataclass
+class ActionContext:
+    incident: Any
+    step: Any
+    params: dict
+    dry_run: bool
+    actor: Any
+    actor_name: str
+    on_log: Callable[[str], None] | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def log(self, message: str) -> None:
+        line = mask_text(str(message))
+        self.lines.append(line)
+        if self.on_log:
+            self.on_log(line)
+
+    def impacted_ids(self, object_type: str) -> list[str]:
+        return list(
+            self.incident.impacted.filter(object_type=object_type).values_list(
+                "object_id", flat=True
+            )
+        )
+
+
+_REGISTRY: dict[str, Action] = {}
+
+
+def register(key: str, label: str, **kwargs) -> Callable:
+    def wrap(func: Callable[[ActionContext], dict]) -> Callable:
+        if key in _REGISTRY:
+            raise RuntimeError(f"action {key!r} registered twice")
+        if kwargs.get("tier", "safe") not in TIER_PERMISSIONS:
+            raise RuntimeError(f"action {key!r}: unknown tier {kwargs['tier']!r}")
+        _REGISTRY[key] = Action(key=key, label=label, func=func, **kwargs)
+        return func
+
+    return wrap
+
+
+def action_get(key: str) -> Action:
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise ValidationError(f"Unknown action {key!r}.") from None
+
+
+def actions_all() -> dict[str, Action]:
+    return dict(_REGISTRY)

@@ -1,0 +1,30 @@
+"""What a gate check is, and the registry of them (filled by incidents.gates.checks)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from incidents.models import Incident
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    detail: str
+
+
+GateCheck = Callable[[Incident], GateResult]
+_GATES: dict[str, GateCheck] = {}
+
+
+def gate_check(key: str) -> Callable[[GateCheck], GateCheck]:
+    def wrap(func: GateCheck) -> GateCheck:
+        if key in _GATES:
+            raise RuntimeError(f"gate check {key!r} registered twice")
+        _GATES[key] = func
+        return func
+
+    return wrap
+
+
+def gate_get(key: str) -> GateCheck:
+    return _GATES[key]
