@@ -8,7 +8,6 @@ A step returns (detail, data): one line for the operator and JSON facts for the 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
 import audit
@@ -18,9 +17,9 @@ from integrations.errors import IntegrationError, Rejected
 from rotation.context import Saga, StepFailed, management, secrets
 from rotation.keys import LEGACY_NAME, key_fingerprint, key_kind
 from rotation.models import RotationRun, RotationTarget
+from staff.services import SessionsNotInDatabase, staff_sessions_invalidate
 
 Kind = RotationTarget.Kind
-DB_SESSION_ENGINES = ("django.contrib.sessions.backends.db",)
 
 
 def owner_notify(project, *, text: str) -> list[str]:
@@ -137,22 +136,20 @@ def revoke_leaked_key(saga: Saga, step) -> tuple[str, dict]:
 
 # 7 ------------------------------------------------------------------------------------------
 def invalidate_sessions(saga: Saga, step) -> tuple[str, dict]:
-    if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
-        raise StepFailed(
-            f"Sessions are kept by {settings.SESSION_ENGINE}; only database "
-            "sessions can be invalidated here."
-        )
+    run = saga.run
     before = list(Session.objects.values_list("session_key", flat=True))
-    with transaction.atomic():
-        deleted, _ = Session.objects.filter(session_key__in=before).delete()
-        audit.record(
-            action="staff.sessions_invalidated",
+    try:
+        result = staff_sessions_invalidate(
             actor=saga.actor,
-            incident_id=saga.run.incident_id,
-            data={"sessions_deleted": deleted, "rotation_id": saga.run.pk},
+            revoke_api_tokens=False,
+            reason=f"rotation #{run.pk} of the {saga.project.environment} service-role key",
+            incident_id=run.incident_id,
         )
+    except SessionsNotInDatabase as exc:
+        raise StepFailed(str(exc)) from None
     if Session.objects.filter(session_key__in=before).exists():
         raise StepFailed("Sessions from before the rotation still exist.")
+    deleted = result["sessions_deleted"]
     return f"deleted {deleted} session(s): everyone, including the operator, signs in again", {
         "sessions_deleted": deleted
     }

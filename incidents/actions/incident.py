@@ -1,15 +1,12 @@
 """Actions on OpsPortal itself: the resolution audit entry, the postmortem, staff sessions."""
 
-from django.contrib.sessions.models import Session
-from django.db import transaction
-from django.utils import timezone
-
 import audit
 from incidents.engine.params import Param
-from incidents.engine.registry import ActionContext, register
+from incidents.engine.registry import ActionContext, ActionError, register
 from incidents.models import StepRun
 from incidents.services.postmortem import incident_postmortem_generate
-from opsportal.models import ApiToken
+from staff.selectors import staff_access_counts
+from staff.services import SessionsNotInDatabase, staff_sessions_invalidate
 
 
 @register(
@@ -63,26 +60,24 @@ def postmortem_draft(ctx: ActionContext) -> dict:
     ),
 )
 def admin_sessions_invalidate(ctx: ActionContext) -> dict:
-    now = timezone.now()
-    sessions = Session.objects.filter(expire_date__gt=now)
-    tokens = ApiToken.objects.filter(revoked_at__isnull=True)
     revoke = ctx.params.get("revoke_api_tokens", False)
     if ctx.dry_run:
-        ctx.log(f"would delete {sessions.count()} active session(s)")
+        counts = staff_access_counts()
+        ctx.log(f"would delete {counts['sessions']} active session(s)")
         if revoke:
-            ctx.log(f"would revoke {tokens.count()} active staff API token(s)")
+            ctx.log(f"would revoke {counts['api_tokens']} active staff API token(s)")
         return {}
-    with transaction.atomic():
-        deleted, _ = sessions.delete()
-        revoked = tokens.update(revoked_at=now) if revoke else 0
-        audit.record(
-            action="staff.sessions_invalidated",
+    try:
+        result = staff_sessions_invalidate(
             actor=ctx.actor,
             actor_name=ctx.actor_name,
+            revoke_api_tokens=revoke,
+            reason=f"incident #{ctx.incident.pk} ({ctx.incident.runbook_title})",
             incident_id=ctx.incident.pk,
-            data={"sessions_deleted": deleted, "api_tokens_revoked": revoked},
         )
-    ctx.log(f"deleted {deleted} session(s); everyone signs in again")
+    except SessionsNotInDatabase as exc:
+        raise ActionError(str(exc)) from None
+    ctx.log(f"deleted {result['sessions_deleted']} session(s); everyone signs in again")
     if revoke:
-        ctx.log(f"revoked {revoked} staff API token(s)")
-    return {"sessions_deleted": deleted, "api_tokens_revoked": revoked}
+        ctx.log(f"revoked {result['api_tokens_revoked']} staff API token(s)")
+    return result
