@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from incidents.engine.claims import ClaimRule
 from incidents.models import Incident
+from incidents.models.fields import person
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FUNCTION_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -144,13 +145,7 @@ class RotationRun(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREPARED)
     failed_step = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
-    prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    prepared_by = person(blank=False)
     prepared_by_name = models.CharField(max_length=150)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)

@@ -6,13 +6,16 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from campaigns.errors import CampaignError, IntegrationUnhealthy
 from campaigns.models import Campaign
-from incidents.actions.notify import incident_header, outbound
+from incidents.actions.notify import incident_header, message, outbound
 from incidents.engine.params import Param
 from incidents.engine.registry import ActionContext, ActionError, register
 from incidents.outbound import email_send, slack_post
 from incidents.services.incidents import Impacted, incident_impacted_add
 
 CAMPAIGN = Param("campaign_id", "Campaign id", kind="int", from_impacted="campaigns.campaign")
+CAMPAIGN_IDS = Param(
+    "campaign_ids", "Campaign ids (default: the incident's)", kind="int_list", required=False
+)
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 
 
@@ -139,18 +142,10 @@ def targets_failed_export(ctx: ActionContext) -> dict:
     "Notify the WhatsApp (WABA) provider, failed targets attached",
     tier="operational",
     params=(
-        Param(
-            "campaign_ids",
-            "Campaign ids (default: the incident's)",
-            kind="int_list",
-            required=False,
-        ),
-        Param(
-            "text",
-            "Message",
-            kind="text",
-            default="Our WhatsApp sends have been failing for more than 15 minutes. "
-            "Failed targets are attached; please investigate on your side.",
+        CAMPAIGN_IDS,
+        message(
+            "Our WhatsApp sends have been failing for more than 15 minutes. "
+            "Failed targets are attached; please investigate on your side."
         ),
     ),
 )
@@ -178,14 +173,7 @@ def whatsapp_provider_notify(ctx: ActionContext) -> dict:
     "campaigns_resume",
     "Resume campaigns (refused while the WhatsApp EF is red)",
     tier="operational",
-    params=(
-        Param(
-            "campaign_ids",
-            "Campaign ids (default: the incident's)",
-            kind="int_list",
-            required=False,
-        ),
-    ),
+    params=(CAMPAIGN_IDS,),
 )
 def campaigns_resume(ctx: ActionContext) -> dict:
     ids, resumed, refused = _campaign_ids(ctx), [], []

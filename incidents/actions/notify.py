@@ -21,6 +21,11 @@ from integrations.errors import IntegrationError, Timeout, Unavailable
 from integrations.services import probes_run_by
 
 
+def message(default: str | None = None) -> Param:
+    """The message an outbound action sends (a runbook's words as the default)."""
+    return Param("text", "Message", kind="text", default=default)
+
+
 def outbound(ctx: ActionContext, what: str, call, *args, **kwargs):
     """Call one outbound function; a dry run only says what it would do."""
     if ctx.dry_run:
@@ -43,7 +48,7 @@ def incident_header(ctx: ActionContext) -> str:
     "Post to Slack",
     tier="operational",
     params=(
-        Param("text", "Message", kind="text"),
+        message(),
         Param("channel", "Channel (default: the #ops channel)", required=False),
     ),
 )
@@ -93,12 +98,9 @@ def pagerduty_resolve_action(ctx: ActionContext) -> dict:
     "Notify engineering (Slack)",
     tier="operational",
     params=(
-        Param(
-            "text",
-            "Message",
-            kind="text",
-            default="Campaign dispatcher stalled and the WhatsApp EF is unreachable; campaigns "
-            "are kept paused. Please investigate.",
+        message(
+            "Campaign dispatcher stalled and the WhatsApp EF is unreachable; campaigns "
+            "are kept paused. Please investigate."
         ),
     ),
 )
@@ -114,12 +116,9 @@ def engineering_notify(ctx: ActionContext) -> dict:
     "Notify Data Ops (Slack + e-mail)",
     tier="operational",
     params=(
-        Param(
-            "text",
-            "Message",
-            kind="text",
-            default="OCR mapping produced a wrong station scope for the vouchers of this "
-            "incident; please check the mapping.",
+        message(
+            "OCR mapping produced a wrong station scope for the vouchers of this "
+            "incident; please check the mapping."
         ),
     ),
 )
@@ -146,7 +145,7 @@ def dataops_notify(ctx: ActionContext) -> dict:
     "vendor_support_notify",
     "Communicate to vendor support (e-mail)",
     tier="operational",
-    params=(Param("text", "Message", kind="text"),),
+    params=(message(),),
 )
 def vendor_support_notify(ctx: ActionContext) -> dict:
     to = outbound(

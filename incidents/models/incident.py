@@ -1,6 +1,7 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from incidents.models.fields import person
 
 OPEN_STATUSES = ("open", "mitigated")
 
@@ -33,14 +34,7 @@ class Incident(models.Model):
     # What the incident is about ("campaign:7", "voucher_png"); one open incident per runbook+key.
     dedup_key = models.CharField(max_length=200, blank=True)
     summary = models.TextField(blank=True)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    opened_by = person()
     opened_by_name = models.CharField(max_length=150)
     detected_at = models.DateTimeField()
     opened_at = models.DateTimeField(db_index=True)
@@ -159,14 +153,7 @@ class TimelineEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     at = models.DateTimeField()
     kind = models.CharField(max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    actor = person()
     actor_name = models.CharField(max_length=150)
     step = models.ForeignKey(
         IncidentStep, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -188,13 +175,7 @@ class IncidentNote(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notes")
     at = models.DateTimeField()
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    author = person(blank=False)
     author_name = models.CharField(max_length=150)
     text = models.TextField()
 

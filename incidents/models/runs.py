@@ -1,6 +1,6 @@
-from django.conf import settings
 from django.db import models
 
+from incidents.models.fields import person
 from incidents.models.incident import Incident, IncidentStep
 
 
@@ -21,20 +21,11 @@ class Approval(models.Model):
     params = models.JSONField(default=dict)
     params_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
+    requested_by = person(null=False, blank=False)
     requested_by_name = models.CharField(max_length=150)
     requested_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    decided_by = person()
     decided_by_name = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
@@ -70,14 +61,7 @@ class StepRun(models.Model):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    actor = person()
     actor_name = models.CharField(max_length=150)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
