@@ -1,7 +1,7 @@
 """An admin approves a key rotation another admin requested; the requester's own approve
 button is absent. The worker then runs the rotation against the simulator and moto."""
 
-from incidents.models import RotationRun
+from rotation.models import RotationRun
 from tests.e2e import seed
 
 ROTATION_TIMEOUT = 120_000  # ms: worker pick-up, the saga's calls, the page refreshing itself
