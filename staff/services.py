@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from opsportal.roles import ROLES
 from staff.models import ApiToken
+from staff.roles import ROLES
 from staff.tokens import STAFF_TOKEN_PREFIX, token_generate, token_hash
 
 User = get_user_model()

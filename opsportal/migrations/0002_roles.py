@@ -9,7 +9,7 @@ def create_roles(apps, schema_editor):
     # Permissions are normally created after migrate; the groups need them now.
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, apps=apps, verbosity=0)
-    from opsportal.roles import sync_roles
+    from staff.roles import sync_roles
 
     sync_roles(apps)
 

@@ -3,7 +3,7 @@ only its apps and models, and URLs outside its role answer 403."""
 
 import pytest
 
-# app label → shown on the index for these roles (opsportal/roles.py)
+# app label → shown on the index for these roles (staff/roles.py)
 APPS = {
     "vouchers": {"support", "ops", "admin", "auditor"},
     "campaigns": {"support", "ops", "admin", "auditor"},

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns.models import Campaign, Target
-from opsportal.roles import ROLES
+from staff.roles import ROLES
 from staff.services import staff_create
 from vouchers.models import Station, Voucher
 from vouchers.services import station_create, vouchers_issue

@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from opsportal.roles import ROLES
+from staff.roles import ROLES
 from staff.services import staff_create
 
 
