@@ -8,13 +8,14 @@ e-mail goes through Django's mail backend (EMAIL_URL).
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from integrations.clients.pagerduty import PagerDutyEventsClient
+from integrations.clients.pagerduty import PagerDutyEventsClient, PagerDutyRestClient
 from integrations.clients.slack import SlackClient
 from integrations.errors import IntegrationError, NotConfigured, RateLimited, Timeout, Unavailable
 
 
 class OutboundError(Exception):
     transient = False
+    retry_after: float | None = None  # seconds, when the provider said (429)
 
 
 class TransientOutboundError(OutboundError):
@@ -25,7 +26,9 @@ def _mapped(exc: IntegrationError) -> OutboundError:
     transient = isinstance(exc, Timeout | Unavailable | RateLimited) and not isinstance(
         exc, NotConfigured
     )
-    return (TransientOutboundError if transient else OutboundError)(str(exc))
+    mapped = (TransientOutboundError if transient else OutboundError)(str(exc))
+    mapped.retry_after = getattr(exc, "retry_after", None)
+    return mapped
 
 
 def slack_post(*, text: str, channel: str = "") -> str:
@@ -54,6 +57,32 @@ def pagerduty_resolve(*, dedup_key: str) -> str:
         return PagerDutyEventsClient().resolve(dedup_key=dedup_key)
     except IntegrationError as exc:
         raise _mapped(exc) from None
+
+
+def pagerduty_acknowledge(*, dedup_key: str) -> str:
+    try:
+        return PagerDutyEventsClient().acknowledge(dedup_key=dedup_key)
+    except IntegrationError as exc:
+        raise _mapped(exc) from None
+
+
+def pagerduty_oncall_names() -> list[str] | None:
+    """Who is on call now (first level first), or None without a REST key (nothing to ask).
+    Raises OutboundError when PagerDuty cannot say."""
+    if not settings.PAGERDUTY_API_KEY:
+        return None
+    try:
+        oncalls = PagerDutyRestClient(connect_timeout=1.0, read_timeout=2.0).oncalls(
+            list(settings.PAGERDUTY_ESCALATION_POLICY_IDS)
+        )
+    except IntegrationError as exc:
+        raise _mapped(exc) from None
+    names: list[str] = []
+    for entry in sorted(oncalls, key=lambda e: e.get("escalation_level") or 99):
+        name = (entry.get("user") or {}).get("summary")
+        if name and name not in names:
+            names.append(name)
+    return names
 
 
 def email_send(

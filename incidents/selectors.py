@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, F
+from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils import timezone
 from incidents.engine.params import ParamsForm, params_initial
 from incidents.engine.registry import Action, action_get
 from incidents.engine.runbook import PHASE_LABELS
-from incidents.models import Approval, Incident, IncidentStep, StepRun
+from incidents.models import OPEN_STATUSES, Approval, Incident, IncidentPage, IncidentStep, StepRun
 
 SAFE_STEP_PERMISSION = "incidents.run_safe_step"
 APPROVE_PERMISSION = "incidents.approve_risky_step"
@@ -205,3 +205,32 @@ def incident_page_data(*, pk: int, user: Any) -> dict:
             or user.has_perm("incidents.change_incident"),
         },
     }
+
+
+def page_failing(*, provider: str) -> str:
+    """Why paging through `provider` is failing for an open incident, or "": a page given up
+    on, or retried at least twice, whose incident is still open and was not paged by hand."""
+    _S = IncidentPage.Status
+    page = (
+        IncidentPage.objects.filter(
+            provider=provider,
+            incident__status__in=OPEN_STATUSES,
+            incident__merged_into__isnull=True,
+        )
+        .filter(Q(status=_S.FAILED) | Q(status=_S.RETRYING, attempts__gte=2))
+        .exclude(last_error__startswith="not sent:")
+        .exclude(
+            provider=IncidentPage.Provider.PAGERDUTY,
+            incident__steps__key="pagerduty_trigger",
+            incident__steps__status=IncidentStep.Status.DONE,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if page is None:
+        return ""
+    state = "gave up" if page.status == _S.FAILED else "retrying"
+    return (
+        f"incident #{page.incident_id}: {page.get_provider_display()} {page.event} {state} "
+        f"after {page.attempts} attempt(s) — {page.last_error}"
+    )

@@ -1,4 +1,6 @@
-"""Escalation timers: a step with a due time is announced in Slack once it falls due."""
+"""Escalation timers: a step with a due time is announced in Slack once it falls due, while
+the incident is open and its timers run (they wait while it is mitigated or its condition
+has cleared: incidents.services.escalation)."""
 
 import logging
 
@@ -6,14 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.engine.timeline import timeline_append
-from incidents.models import OPEN_STATUSES, IncidentStep
+from incidents.models import Incident, IncidentStep
 from incidents.outbound import OutboundError, slack_post
 
 logger = logging.getLogger(__name__)
 
 
 def escalations_announce() -> int:
-    """Announce every due, unfinished, not-yet-announced escalation step of an open incident."""
+    """Announce every due, unfinished, not-yet-announced escalation step of an open incident
+    whose timers run."""
     now = timezone.now()
     due = IncidentStep.objects.filter(
         kind__in=(IncidentStep.Kind.ACTION, IncidentStep.Kind.CHECKLIST),
@@ -24,7 +27,8 @@ def escalations_announce() -> int:
             IncidentStep.Status.FAILED,
             IncidentStep.Status.AWAITING_APPROVAL,
         ),
-        incident__status__in=OPEN_STATUSES,
+        incident__status=Incident.Status.OPEN,
+        incident__timers_paused_at__isnull=True,
     ).select_related("incident")
     announced = 0
     for step in due:

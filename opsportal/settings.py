@@ -331,3 +331,21 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opsportal@localhost"
 WHATSAPP_FAILURE_RATE_THRESHOLD = env.float("WHATSAPP_FAILURE_RATE_THRESHOLD", default=0.2)
 WHATSAPP_FAILURE_RATE_MINUTES = env.int("WHATSAPP_FAILURE_RATE_MINUTES", default=10)
 REDEEM_IDEMPOTENCY_SPIKE = env.int("REDEEM_IDEMPOTENCY_SPIKE", default=20)
+
+# --- Paging and detection (incidents/services/paging.py, webhook.py, detectors/) ---
+# A detector's incident (and any SEV1/SEV2) pages PagerDuty and posts to Slack; a page that
+# fails is retried with backoff (base × 2^attempt, capped) up to MAX_ATTEMPTS, then given up.
+INCIDENT_PAGE_MAX_ATTEMPTS = env.int("INCIDENT_PAGE_MAX_ATTEMPTS", default=6)
+INCIDENT_PAGE_RETRY_BASE_SECONDS = env.float("INCIDENT_PAGE_RETRY_BASE_SECONDS", default=30.0)
+INCIDENT_PAGE_RETRY_MAX_SECONDS = env.float("INCIDENT_PAGE_RETRY_MAX_SECONDS", default=900.0)
+# A recurrence within this long after resolution reopens the incident; later, a new one opens.
+INCIDENT_DETECTOR_COOLDOWN_MINUTES = env.int("INCIDENT_DETECTOR_COOLDOWN_MINUTES", default=60)
+# PagerDuty V3 webhook subscription secrets (comma-separated: old and new while rotating).
+PAGERDUTY_WEBHOOK_SECRETS = env.list("PAGERDUTY_WEBHOOK_SECRETS", default=[])
+# Refused webhook deliveries: one audit entry per reason and window, the rest counted.
+PAGERDUTY_WEBHOOK_REFUSAL_WINDOW_SECONDS = env.int(
+    "PAGERDUTY_WEBHOOK_REFUSAL_WINDOW_SECONDS", default=300
+)
+# Who is on call (GET /oncalls, REST key): these escalation policies (empty = every one).
+PAGERDUTY_ESCALATION_POLICY_IDS = env.list("PAGERDUTY_ESCALATION_POLICY_IDS", default=[])
+PAGERDUTY_ONCALL_CACHE_SECONDS = env.int("PAGERDUTY_ONCALL_CACHE_SECONDS", default=60)

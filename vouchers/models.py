@@ -212,3 +212,22 @@ class RedeemRateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station_id}@{self.window_start:%H:%M} {self.hits}"
+
+
+class PreviewFailure(models.Model):
+    """A voucher preview that showed no image (the runbook's error code): what support saw
+    while previews were failing, for the postmortem. One row per failed preview request."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(db_index=True)
+    code = models.CharField(max_length=64)
+    error = models.CharField(max_length=32)  # not_configured | timeout | upstream_error | degraded
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    provider_code = models.CharField(max_length=64, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.code}: {self.error}"

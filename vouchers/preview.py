@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import qrcode
 import qrcode.image.svg
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from integrations.clients.edge_functions import VoucherPngClient
 from integrations.degraded import degraded_override
 from integrations.errors import IntegrationError, NotConfigured, Timeout
+from vouchers.models import PreviewFailure
 
 PREVIEW_PERMISSION = "vouchers.preview_voucher"
 VOUCHER_CODE = re.compile(r"^[!-~]{1,64}$")  # visible ASCII, like the codes we issue
@@ -48,6 +50,13 @@ def voucher_preview(*, actor, code: str) -> Preview:
         raise PermissionDenied("you may not preview vouchers")
     if not VOUCHER_CODE.match(code):
         raise InvalidVoucherCode("that is not a voucher code")
+    preview = _render(code)
+    if preview.error:
+        preview_failure_record(actor=actor, code=code, preview=preview)
+    return preview
+
+
+def _render(code: str) -> Preview:
     forced = degraded_override(VoucherPngClient.service)
     if forced:
         return Preview(error="degraded", reason=forced)
@@ -59,6 +68,19 @@ def voucher_preview(*, actor, code: str) -> Preview:
         return Preview(error="timeout")
     except IntegrationError as exc:
         return Preview(error="upstream_error", status=exc.status, code=exc.code)
+
+
+def preview_failure_record(*, actor, code: str, preview: Preview) -> PreviewFailure:
+    """Keep the failed preview (code, error, who) for the incident's postmortem; vouchers
+    knows nothing of incidents: the postmortem reads these by time."""
+    return PreviewFailure.objects.create(
+        at=timezone.now(),
+        code=code[:64],
+        error=preview.error,
+        status=preview.status,
+        provider_code=(preview.code or "")[:64],
+        actor_name=actor.get_username() if getattr(actor, "is_authenticated", False) else "",
+    )
 
 
 def qr_svg(text: str) -> str:

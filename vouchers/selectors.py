@@ -1,8 +1,9 @@
 """Reads for the voucher pages."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from vouchers.models import RedeemAttempt, Station, Voucher, VoucherEvent
+from vouchers.models import PreviewFailure, RedeemAttempt, Station, Voucher, VoucherEvent
 
 REVIEW_ATTEMPTS_LIMIT = 50
 
@@ -31,3 +32,15 @@ def voucher_review_get(*, voucher_id: int) -> VoucherReview:
             .order_by("-id")[:REVIEW_ATTEMPTS_LIMIT]
         ),
     )
+
+
+def preview_failures_between(
+    *, start: datetime, end: datetime | None = None, limit: int = 200
+) -> tuple[list[PreviewFailure], bool]:
+    """Failed previews in [start, end] (end None = until now), oldest first, at most
+    `limit`; and whether there were more."""
+    rows = PreviewFailure.objects.filter(at__gte=start)
+    if end is not None:
+        rows = rows.filter(at__lte=end)
+    found = list(rows.order_by("at", "id")[: limit + 1])
+    return found[:limit], len(found) > limit

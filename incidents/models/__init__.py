@@ -6,6 +6,12 @@ from incidents.models.incident import (
     IncidentStep,
     TimelineEntry,
 )
+from incidents.models.paging import (
+    IncidentLink,
+    IncidentPage,
+    PagerDutyWebhookEvent,
+    WebhookRefusal,
+)
 from incidents.models.runs import Approval, StepRun
 
 __all__ = [
@@ -13,8 +19,12 @@ __all__ = [
     "Approval",
     "ImpactedObject",
     "Incident",
+    "IncidentLink",
     "IncidentNote",
+    "IncidentPage",
     "IncidentStep",
+    "PagerDutyWebhookEvent",
     "StepRun",
     "TimelineEntry",
+    "WebhookRefusal",
 ]

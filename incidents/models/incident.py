@@ -42,8 +42,27 @@ class Incident(models.Model):
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    pagerduty_dedup_key = models.CharField(max_length=255, blank=True)
+    pagerduty_dedup_key = models.CharField(max_length=255, blank=True, db_index=True)
+    # PagerDuty's own id of the incident its alert opened (learnt from its webhooks: a note
+    # event names the incident by this id only).
+    pagerduty_incident_id = models.CharField(max_length=64, blank=True, db_index=True)
     postmortem_markdown = models.TextField(blank=True)
+    # Who runs the incident: assigned by ops/admin, else whoever acknowledged first (a
+    # PagerDuty responder has a name only).
+    commander = person()
+    commander_name = models.CharField(max_length=150, blank=True)
+    acknowledged_by_name = models.CharField(max_length=150, blank=True)
+    acknowledged_via = models.CharField(max_length=16, blank=True)  # "portal" | "pagerduty"
+    # The detector whose finding opened (or was attached to) the incident.
+    detector = models.CharField(max_length=64, blank=True)
+    # Set while that detector no longer sees the condition; escalation timers wait meanwhile.
+    condition_cleared_at = models.DateTimeField(null=True, blank=True)
+    timers_paused_at = models.DateTimeField(null=True, blank=True)
+    # Bumped when a resolved incident is reopened: each round pages again.
+    reopened_count = models.PositiveSmallIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
 
     objects = IncidentQuerySet.as_manager()
 

@@ -7,10 +7,10 @@ so every entry point calls the same function.
 from incidents.engine.approvals import approval_decide, approval_refusal, approval_request
 from incidents.engine.execute import run_execute as step_run_execute
 from incidents.engine.timeline import timeline_append
+from incidents.services.acknowledge import incident_acknowledge
 from incidents.services.incidents import (
     Impacted,
     impacted_resolve,
-    incident_acknowledge,
     incident_impacted_add,
     incident_open,
     incident_status_set,

@@ -13,6 +13,14 @@ from campaigns.models import Campaign
 from incidents.engine.runbook import runbook_get
 from incidents.engine.timeline import actor_label, timeline_append
 from incidents.models import ImpactedObject, Incident, IncidentStep
+from incidents.services.acknowledge import first_ack
+from incidents.services.escalation import incident_timers_sync
+from incidents.services.paging import (
+    incident_pages_on_open,
+    incident_pages_on_resolve,
+    pagerduty_dedup_key,
+    paging_wanted,
+)
 from incidents.services.postmortem import incident_postmortem_generate
 from vouchers.models import Station, Voucher
 
@@ -65,6 +73,7 @@ def incident_open(
     impacted: list[Impacted] = (),
     detected_at: datetime | None = None,
     detail: str = "",
+    detector: str = "",
 ) -> tuple[Incident, bool]:
     """Open an incident (or return the open one for the same runbook + subject).
 
@@ -85,7 +94,7 @@ def incident_open(
     try:
         with transaction.atomic():
             return _incident_create(
-                runbook, title, severity, dedup_key, actor, impacted, detected_at, detail
+                runbook, title, severity, dedup_key, actor, impacted, detected_at, detail, detector
             ), True
     except IntegrityError:
         if not dedup_key:
@@ -94,7 +103,9 @@ def incident_open(
         return existing, False
 
 
-def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detected_at, detail):
+def _incident_create(
+    runbook, title, severity, dedup_key, actor, impacted, detected_at, detail, detector
+):
     now = timezone.now()
     detected_at = detected_at or now
     incident = Incident.objects.create(
@@ -107,7 +118,10 @@ def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detec
         opened_by_name=actor_label(actor),
         detected_at=detected_at,
         opened_at=now,
+        detector=detector,
     )
+    incident.pagerduty_dedup_key = pagerduty_dedup_key(incident)
+    incident.save(update_fields=["pagerduty_dedup_key"])
     IncidentStep.objects.bulk_create(
         IncidentStep(
             incident=incident,
@@ -144,6 +158,8 @@ def _incident_create(runbook, title, severity, dedup_key, actor, impacted, detec
         incident_id=incident.pk,
         data={"runbook": runbook.key, "dedup_key": dedup_key, "severity": incident.severity},
     )
+    if paging_wanted(severity=incident.severity, by_detector=actor is None):
+        incident_pages_on_open(incident=incident, detail=detail)
     return incident
 
 
@@ -192,22 +208,6 @@ def incident_step_complete(
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, actor: Any) -> Incident:
-    _require(actor, "incidents.add_incident")
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    if incident.acknowledged_at is None:
-        incident.acknowledged_at = timezone.now()
-        incident.save(update_fields=["acknowledged_at"])
-        timeline_append(
-            incident=incident, kind="acknowledged", message="Acknowledged.", actor=actor
-        )
-        audit.record(
-            action="incident.acknowledged", actor=actor, target=incident, incident_id=incident.pk
-        )
-    return incident
-
-
-@transaction.atomic
 def incident_status_set(*, incident: Incident, status: str, actor: Any, note: str = "") -> Incident:
     _require(actor, "incidents.change_incident")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -217,7 +217,8 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         raise ValidationError(f"An incident cannot go from {incident.status} to {status}.")
     before, now = incident.status, timezone.now()
     incident.status = status
-    incident.acknowledged_at = incident.acknowledged_at or now
+    # Working the incident acknowledges it (if nobody had).
+    first_ack(incident, at=now, by_name=actor_label(actor), via="portal", user=actor)
     if status == _S.MITIGATED:
         incident.mitigated_at = incident.mitigated_at or now
     elif status == _S.RESOLVED:
@@ -225,8 +226,9 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         incident.resolved_at = now
     elif status == _S.CLOSED:
         incident.closed_at = now
-    elif status == _S.OPEN:
+    elif status == _S.OPEN and before == _S.RESOLVED:
         incident.resolved_at = None
+        incident.reopened_count += 1
     incident.save()
     timeline_append(
         incident=incident,
@@ -242,9 +244,20 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         incident_id=incident.pk,
         data={"from": before, "to": status, "note": note},
     )
+    _status_side_effects(incident, before, note)
     if status == _S.RESOLVED:
         incident_postmortem_generate(incident=incident, actor=actor)
     return incident
+
+
+def _status_side_effects(incident: Incident, before: str, note: str) -> None:
+    """Pages and escalation timers that follow a status change (inside its transaction)."""
+    if incident.status == _S.RESOLVED:
+        incident_pages_on_resolve(incident=incident)
+    elif incident.status == _S.OPEN and before == _S.RESOLVED:
+        if paging_wanted(severity=incident.severity, by_detector=incident.opened_by_id is None):
+            incident_pages_on_open(incident=incident, detail=note, reopened=True)
+    incident_timers_sync(incident=incident, reason=f"status {incident.status}")
 
 
 def impacted_resolve(

@@ -44,6 +44,7 @@ def test_the_tick_task_runs_gates_timers_and_stale_runs(open_incident):
     open_incident("station_redeem")
     result = incidents_tick()
     assert set(result) == {
+        "pages_retried",
         "approvals_expired",
         "gates_checked",
         "escalations_announced",
