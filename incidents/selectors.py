@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -211,6 +211,9 @@ def page_failing(*, provider: str) -> str:
     """Why paging through `provider` is failing for an open incident, or "": a page given up
     on, or retried at least twice, whose incident is still open and was not paged by hand."""
     _S = IncidentPage.Status
+    paged_by_hand = IncidentStep.objects.filter(
+        incident=OuterRef("incident"), key="pagerduty_trigger", status=IncidentStep.Status.DONE
+    )
     page = (
         IncidentPage.objects.filter(
             provider=provider,
@@ -219,11 +222,7 @@ def page_failing(*, provider: str) -> str:
         )
         .filter(Q(status=_S.FAILED) | Q(status=_S.RETRYING, attempts__gte=2))
         .exclude(last_error__startswith="not sent:")
-        .exclude(
-            provider=IncidentPage.Provider.PAGERDUTY,
-            incident__steps__key="pagerduty_trigger",
-            incident__steps__status=IncidentStep.Status.DONE,
-        )
+        .exclude(Q(provider=IncidentPage.Provider.PAGERDUTY) & Exists(paged_by_hand))
         .order_by("-id")
         .first()
     )

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from incidents.webhooks import pagerduty_webhook
 from opsportal import views
 from opsportal.api import api as staff_api
 from vouchers import api as vouchers_api
@@ -12,5 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/station/", include("vouchers.api_urls")),
     path("api/schema/", vouchers_api.schema, name="api-schema"),
+    # Signed by PagerDuty, not a staff endpoint: routed before the staff API and its auth.
+    path("api/webhooks/pagerduty", pagerduty_webhook, name="pagerduty-webhook"),
     path("api/", staff_api.urls),
 ]

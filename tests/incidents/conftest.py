@@ -1,5 +1,8 @@
 import pytest
 
+# The shared incident fixtures (signed PagerDuty webhooks, a real qcluster): both halves of #17.
+from tests.incidents.e2e_support import webhook_secret  # noqa: F401
+
 
 @pytest.fixture
 def sync_tasks(monkeypatch, django_capture_on_commit_callbacks):
