@@ -46,10 +46,18 @@ def fingerprint_of(value: str) -> str:
 
 
 def sighting_record(*, fp: str, logger_name: str) -> None:
+    """First sighting (`at`) and the latest (`last_at`, refreshed at most once a minute): a
+    key logged again after its incident was resolved is new evidence."""
     sightings = cache.get(SIGHTINGS_KEY) or {}
-    if fp not in sightings and len(sightings) < MAX_SIGHTINGS:
-        sightings[fp] = {"logger": logger_name, "at": time.time()}
-        cache.set(SIGHTINGS_KEY, sightings, KEEP_SECONDS)
+    now = time.time()
+    seen = sightings.get(fp)
+    if seen is None and len(sightings) < MAX_SIGHTINGS:
+        sightings[fp] = {"logger": logger_name, "at": now, "last_at": now}
+    elif seen is not None and now - seen.get("last_at", seen["at"]) >= 60:
+        seen.update(last_at=now, logger=logger_name)
+    else:
+        return
+    cache.set(SIGHTINGS_KEY, sightings, KEEP_SECONDS)
 
 
 def sightings_get() -> dict[str, dict]:

@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncWeek
@@ -13,7 +16,16 @@ from django.utils import timezone
 from incidents.engine.params import ParamsForm, params_initial
 from incidents.engine.registry import Action, action_get
 from incidents.engine.runbook import PHASE_LABELS
-from incidents.models import OPEN_STATUSES, Approval, Incident, IncidentPage, IncidentStep, StepRun
+from incidents.models import (
+    OPEN_STATUSES,
+    Approval,
+    Incident,
+    IncidentLink,
+    IncidentPage,
+    IncidentStep,
+    StepRun,
+)
+from incidents.outbound import OutboundError, pagerduty_oncall_names
 
 SAFE_STEP_PERMISSION = "incidents.run_safe_step"
 APPROVE_PERMISSION = "incidents.approve_risky_step"
@@ -115,6 +127,18 @@ def incident_open_for_runbook(*, runbook_key: str) -> int | None:
         .filter(runbook_key=runbook_key)
         .order_by("id")
         .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def incident_last_resolved_at(*, runbook_key: str, subject: str):
+    """When the latest resolved (or closed) incident of this runbook and subject was resolved."""
+    return (
+        Incident.objects.filter(
+            runbook_key=runbook_key, dedup_key=subject, resolved_at__isnull=False
+        )
+        .order_by("-resolved_at")
+        .values_list("resolved_at", flat=True)
         .first()
     )
 
@@ -233,3 +257,56 @@ def page_failing(*, provider: str) -> str:
         f"incident #{page.incident_id}: {page.get_provider_display()} {page.event} {state} "
         f"after {page.attempts} attempt(s) — {page.last_error}"
     )
+
+
+ONCALL_CACHE_KEY = "incidents:pagerduty-oncall"
+
+
+def oncall_now() -> str:
+    """Who is on call, for the page next to "Page on-call": PagerDuty's `GET /oncalls` with
+    the REST key, cached briefly (a failure too, for less long); never raises."""
+    cached = cache.get(ONCALL_CACHE_KEY)
+    if cached is not None:
+        return cached
+    ttl = settings.PAGERDUTY_ONCALL_CACHE_SECONDS
+    try:
+        names = pagerduty_oncall_names()
+    except OutboundError as exc:
+        text, ttl = f"unknown (PagerDuty: {exc})", max(ttl // 2, 1)
+    else:
+        if names is None:
+            text = "unknown (no REST key)"
+        else:
+            text = ", ".join(names[:3]) or "nobody on call (PagerDuty)"
+    cache.set(ONCALL_CACHE_KEY, text, ttl)
+    return text
+
+
+def incident_paging_data(*, incident: Incident, user: Any) -> dict:
+    """The incident page's paging, people and links fragments."""
+    can_change = user.has_perm("incidents.change_incident") and incident.is_open
+    links = list(
+        IncidentLink.objects.filter(Q(source=incident) | Q(target=incident))
+        .select_related("source", "target")
+        .order_by("id")[:50]
+    )
+    return {
+        "pages": list(incident.pages.order_by("id")[:50]),
+        "links": [
+            {"link": link, "other": link.target if link.source_id == incident.pk else link.source}
+            for link in links
+        ],
+        "merged_into": incident.merged_into,
+        "oncall": oncall_now(),
+        "commander_choices": commander_candidates() if can_change else [],
+        "can_link": can_change,
+    }
+
+
+COMMAND_PERMISSION = "incidents.add_incident"  # who can command: support, ops, admin
+
+
+def commander_candidates() -> list:
+    """Active staff who can work an incident, by username (staff only: a short list)."""
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+    return [u for u in users[:200] if u.has_perm(COMMAND_PERMISSION)]

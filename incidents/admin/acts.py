@@ -12,6 +12,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
+from incidents.admin.acts_paging import PAGING_ACTS
 from incidents.engine.params import params_submitted
 from incidents.gates import gate_check_now
 from incidents.models import Approval, Incident, IncidentStep, StepRun
@@ -123,6 +124,7 @@ ACTS: dict[str, Act] = {
     "approve": _decide(approve=True),
     "deny": _decide(approve=False),
     "check": check,
+    **PAGING_ACTS,  # commander, link, merge
 }
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from incidents.engine.runbook import runbooks_all
 from incidents.models import Incident
-from incidents.selectors import incident_page_data
+from incidents.selectors import incident_page_data, incident_paging_data
 from incidents.services import impacted_resolve, incident_open, incident_postmortem_get
 
 OPEN_PERMISSION = "incidents.add_incident"
@@ -23,6 +23,7 @@ def _admin_context(request, title: str) -> dict:
 def incident_page(request, pk: int):
     data = incident_page_data(pk=pk, user=request.user)
     incident = data["incident"]
+    data.update(incident_paging_data(incident=incident, user=request.user))
     context = {**_admin_context(request, f"Incident #{incident.pk}: {incident.title}"), **data}
     return TemplateResponse(request, "incidents/incident_page.html", context)
 

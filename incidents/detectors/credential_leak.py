@@ -1,35 +1,39 @@
 """Detectors of the Credential Leak runbook."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from incidents.detectors.registry import Finding, detector, finding_open
-from incidents.logwatch import sightings_get
+from incidents.logwatch import KEEP_SECONDS, sightings_get
 from incidents.models import IncidentNote
 
 WINDOW = timedelta(hours=1)
 
 
-@detector("revoked_token_use")
+@detector("revoked_token_use", window=WINDOW)
 def revoked_token_use() -> list[Finding]:
-    """Staff API access with a revoked token: someone holds a credential they should not."""
+    """Staff API access with a revoked token in the last hour: someone holds a credential
+    they should not. The evidence is the token's latest refused use."""
     since = timezone.now() - WINDOW
     rows = (
         AuditEntry.objects.filter(action="api_token.rejected", at__gte=since)
         .filter(data__reason="revoked")
-        .values_list("target_id", "target_repr")
-        .distinct()[:20]
+        .values("target_id", "target_repr")
+        .annotate(latest=Max("at"))
+        .order_by("target_id")[:20]
     )
     return [
         Finding(
             runbook_key="credential_leak",
-            subject=f"revoked_token:{token_id}",
+            subject=f"revoked_token:{row['target_id']}",
             title="Staff API called with a revoked token",
-            detail=f"revoked staff token {token_repr} was used in the last hour",
+            detail=f"revoked staff token {row['target_repr']} was used in the last hour",
+            evidence_at=row["latest"],
         )
-        for token_id, token_repr in rows
+        for row in rows
     ]
 
 
@@ -47,9 +51,11 @@ def secret_seen_in_note(*, note_id: int) -> None:
     )
 
 
-@detector("secret_in_logs")
+@detector("secret_in_logs", window=timedelta(seconds=KEEP_SECONDS))
 def secret_in_logs() -> list[Finding]:
-    """A service-role-shaped key went through our own logging (fingerprint only is kept)."""
+    """A service-role-shaped key went through our own logging (fingerprint only is kept);
+    the evidence is its latest sighting, so a resolved incident settles it until the key is
+    logged again."""
     return [
         Finding(
             runbook_key="credential_leak",
@@ -57,6 +63,7 @@ def secret_in_logs() -> list[Finding]:
             title="Service-role key pattern in application logs",
             detail=f"a key with fingerprint {fp} was logged by {seen['logger']} "
             "(masked before output)",
+            evidence_at=datetime.fromtimestamp(seen.get("last_at", seen["at"]), tz=UTC),
         )
         for fp, seen in sightings_get().items()
     ]

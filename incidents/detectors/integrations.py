@@ -1,14 +1,17 @@
 """Detectors reading integration health and campaign sends."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from campaigns.health import dispatcher_health
 from campaigns.models import Campaign, SendResult
-from campaigns.selectors import send_failure_rate
+from campaigns.selectors import FAILURE_OUTCOMES
 from incidents.detectors.registry import Finding, detector
+from incidents.selectors import incident_last_resolved_at
 from incidents.services.incidents import Impacted
 from integrations.status import status_latest
 
@@ -18,8 +21,13 @@ def _latest(key: str) -> dict | None:
     return next((i for i in (payload or {}).get("integrations", []) if i["key"] == key), None)
 
 
-@detector("voucher_png_red")
+def _checked_at(item: dict) -> datetime | None:
+    return parse_datetime(item.get("checked_at") or "")
+
+
+@detector("voucher_png_red", tracks_condition=True)
 def voucher_png_red() -> list[Finding]:
+    """The voucher_png probe's last result is red (evidence: when it was probed)."""
     item = _latest("voucher_png")
     if not item or item["state"] != "red":
         return []
@@ -29,23 +37,35 @@ def voucher_png_red() -> list[Finding]:
             subject="voucher_png",
             title="Voucher previews failing",
             detail=f"voucher_png probe red: {item['reason']} {item.get('detail', '')}".strip(),
+            evidence_at=_checked_at(item),
         )
     ]
 
 
-@detector("whatsapp_failures")
+@detector("whatsapp_failures", tracks_condition=True)
 def whatsapp_failures() -> list[Finding]:
+    """The send-whatsapp probe is red, or too many sends failed in the window — counting
+    only sends after the last WhatsApp incident was resolved (older failures are explained)."""
     minutes = settings.WHATSAPP_FAILURE_RATE_MINUTES
-    reasons = []
+    reasons, evidence = [], []
     item = _latest("whatsapp")
     if item and item["state"] == "red":
         reasons.append(f"send-whatsapp probe red ({item['reason']})")
+        evidence.append(_checked_at(item))
     since = timezone.now() - timedelta(minutes=minutes)
+    resolved = incident_last_resolved_at(runbook_key="whatsapp_send", subject="whatsapp")
+    sends = SendResult.objects.filter(at__gte=max(since, resolved or since))
     # A rate over a handful of sends is noise; look only once there is some volume.
-    if SendResult.objects.filter(at__gte=since)[:10].count() >= 10:
-        rate = send_failure_rate(minutes=minutes)
+    if sends[:10].count() >= 10:
+        totals = sends.aggregate(
+            total=Count("id"),
+            failed=Count("id", filter=Q(outcome__in=FAILURE_OUTCOMES)),
+            latest=Max("at", filter=Q(outcome__in=FAILURE_OUTCOMES)),
+        )
+        rate = totals["failed"] / totals["total"]
         if rate > settings.WHATSAPP_FAILURE_RATE_THRESHOLD:
             reasons.append(f"{rate:.0%} of sends failed in the last {minutes} min")
+            evidence.append(totals["latest"])
     if not reasons:
         return []
     return [
@@ -54,11 +74,12 @@ def whatsapp_failures() -> list[Finding]:
             subject="whatsapp",
             title="WhatsApp sends failing",
             detail="; ".join(reasons),
+            evidence_at=max((e for e in evidence if e), default=None),
         )
     ]
 
 
-@detector("dispatcher_stalled")
+@detector("dispatcher_stalled", tracks_condition=True)
 def dispatcher_stalled() -> list[Finding]:
     """A running campaign whose targets stopped advancing (the dispatcher's own stall rule)."""
     health = dispatcher_health()

@@ -16,11 +16,13 @@ from incidents.services.incidents import (
     incident_status_set,
     incident_step_complete,
 )
+from incidents.services.links import incident_link, incident_merge
 from incidents.services.postmortem import (
     incident_postmortem_generate,
     incident_postmortem_get,
     postmortem_markdown,
 )
+from incidents.services.roles import incident_commander_set
 from incidents.services.runs import step_rerun, step_run_request
 from incidents.services.timeline import incident_note_add
 
@@ -31,7 +33,10 @@ __all__ = [
     "approval_request",
     "impacted_resolve",
     "incident_acknowledge",
+    "incident_commander_set",
     "incident_impacted_add",
+    "incident_link",
+    "incident_merge",
     "incident_note_add",
     "incident_open",
     "incident_postmortem_generate",

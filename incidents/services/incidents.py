@@ -217,8 +217,8 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         raise ValidationError(f"An incident cannot go from {incident.status} to {status}.")
     before, now = incident.status, timezone.now()
     incident.status = status
-    # Working the incident acknowledges it (if nobody had).
-    first_ack(incident, at=now, by_name=actor_label(actor), via="portal", user=actor)
+    if getattr(actor, "is_authenticated", False):  # a person working it acknowledges it
+        first_ack(incident, at=now, by_name=actor_label(actor), via="portal", user=actor)
     if status == _S.MITIGATED:
         incident.mitigated_at = incident.mitigated_at or now
     elif status == _S.RESOLVED:

@@ -28,14 +28,16 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["support", "ops", "admin", "auditor", "anonymous"]
 # Open to anyone: login and logout, the load balancer's health check, the station API schema,
-# and the root redirect to the admin.
-PUBLIC = {"", "healthz", "admin:login", "admin:logout", "api-schema"}
+# and the root redirect to the admin; PagerDuty's webhook, where the body's signature decides
+# (tests/incidents/test_pagerduty_webhook.py).
+PUBLIC = {"", "healthz", "admin:login", "admin:logout", "api-schema", "pagerduty-webhook"}
 # Tables that may be written when someone merely calls a URL (their session, the audit
 # of a refusal, login bookkeeping, cached probe results, the record of a verification of
-# the audit log, which reads the log and changes nothing).
+# the audit log, which reads the log and changes nothing; the count of refused webhook
+# deliveries).
 BOOKKEEPING_SQL = re.compile(
     r'"(django_session|audit_auditentry|axes_\w+|integrations_proberesult|django_cache\w*'
-    r"|audit_auditverifyrun)\""
+    r"|audit_auditverifyrun|incidents_webhookrefusal)\""
 )
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # Empty POSTs go everywhere for the roles that are refused most; for ops and admin an empty
