@@ -40,6 +40,7 @@ REASONS = (
     "http_error",
     "rate_limited",
     "stalled",
+    "not_verifiable",
 )
 
 
@@ -177,7 +178,13 @@ def probe_pagerduty() -> ProbeOutcome:
         and settings.PAGERDUTY_ROUTING_KEY
     ):
         # Events v2 has no read-only endpoint; sending a test event would page someone.
-        return ProbeOutcome(GREEN, "ok", "routing key configured (Events API is not probed)")
+        # Never green without a call: amber until a REST key lets the probe really ask.
+        return ProbeOutcome(
+            AMBER,
+            "not_verifiable",
+            "configured, not verifiable: only a routing key is set (set PAGERDUTY_API_KEY "
+            "for a real check)",
+        )
     return timed(lambda: PagerDutyRestClient(**_timeouts()).abilities(), "REST API reachable")
 
 

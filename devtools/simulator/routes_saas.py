@@ -4,6 +4,17 @@ from devtools.simulator.routes import Request, Response, simulated
 from devtools.simulator.state import SimulatorState
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
+# Who the simulated PagerDuty says is on call (GET /oncalls), first level first.
+SIM_ONCALLS = [
+    {
+        "user": {"id": f"PUSER0{level}", "summary": name, "html_url": f"https://sim/users/{level}"},
+        "escalation_policy": {"id": "PSIMEP1"},
+        "escalation_level": level,
+        "start": None,
+        "end": None,
+    }
+    for level, name in ((1, "Ada Oncall"), (2, "Ben Backup"))
+]
 VERCEL_TARGETS = {"production", "preview", "development"}
 VERCEL_TYPES = {"encrypted", "sensitive", "plain", "system"}
 
@@ -132,6 +143,8 @@ def pagerduty(state: SimulatorState, req: Request) -> Response:
     parts, method = req.path.strip("/").split("/"), req.method
     if parts == ["abilities"] and method == "GET":
         return Response(200, {"abilities": ["teams", "urgencies"]})
+    if parts == ["oncalls"] and method == "GET":
+        return Response(200, {"oncalls": SIM_ONCALLS, "limit": 25, "offset": 0, "more": False})
     if parts[:1] == ["incidents"] and len(parts) in (2, 3) and method in ("PUT", "POST"):
         if not req.headers.get("from"):
             return Response(

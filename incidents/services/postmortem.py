@@ -9,6 +9,7 @@ from django.db import transaction
 import audit
 from incidents.engine.timeline import timeline_append
 from incidents.models import Incident, StepRun
+from incidents.services.postmortem_paging import paging_sections
 
 EXPORT_PERMISSIONS = ("incidents.export_postmortem", "incidents.change_incident")
 
@@ -30,6 +31,13 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _acked_by(incident: Incident) -> str:
+    if not incident.acknowledged_at:
+        return ""
+    where = " in PagerDuty" if incident.acknowledged_via == "pagerduty" else ""
+    return f" (by {incident.acknowledged_by_name or '—'}{where})"
+
+
 def postmortem_markdown(*, incident: Incident) -> str:
     lines = [
         f"# Postmortem draft — incident #{incident.pk}: {incident.title}",
@@ -44,9 +52,12 @@ def postmortem_markdown(*, incident: Incident) -> str:
         "",
         f"- Time to detect (detected → opened): "
         f"{_duration(incident.detected_at, incident.opened_at)}",
-        f"- Time to acknowledge: {_duration(incident.opened_at, incident.acknowledged_at)}",
+        f"- Time to acknowledge (MTTA, opened → first acknowledgement): "
+        f"{_duration(incident.opened_at, incident.acknowledged_at)}" + _acked_by(incident),
         f"- Time to mitigate: {_duration(incident.detected_at, incident.mitigated_at)}",
-        f"- Time to resolve: {_duration(incident.detected_at, incident.resolved_at)}",
+        f"- Time to resolve (MTTR, detected → resolved): "
+        f"{_duration(incident.detected_at, incident.resolved_at)}",
+        f"- Commander: {incident.commander_name or '—'}",
         "",
         "## Impacted objects",
         "",
@@ -65,7 +76,8 @@ def postmortem_markdown(*, incident: Incident) -> str:
         )
     if not any(r.status == StepRun.Status.SUCCEEDED for r in runs):
         lines.append("- no action succeeded")
-    lines += ["", "## Checklist", ""]
+    lines += ["", *paging_sections(incident)]
+    lines += ["## Checklist", ""]
     for step in incident.steps.all():
         mark = "x" if step.is_finished else " "
         note = f" — {step.note}" if step.note else ""

@@ -117,3 +117,23 @@ def sim_slack_posts(sim) -> list[dict]:
 def webhook_secret(settings):
     settings.PAGERDUTY_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
     return WEBHOOK_SECRET
+
+
+def probe_recorded(key: str, state: str, reason: str = "") -> None:
+    """Store one probe result as the newest run (what the probe schedule would have found),
+    without probing every integration."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from integrations.models import ProbeResult
+    from integrations.status import CACHE_KEY, NONE_YET_KEY
+
+    ProbeResult.objects.create(
+        key=key,
+        label=key,
+        state=state,
+        reason=reason or ("ok" if state == "green" else "http_error"),
+        detail="HTTP 500" if state == "red" else "",
+        checked_at=timezone.now(),
+    )
+    cache.delete_many([CACHE_KEY, NONE_YET_KEY])

@@ -75,11 +75,20 @@ def test_throttled_edge_function_is_amber_removed_is_red(simulator):
     assert "voucher-png REMOVED" in outcome.detail
 
 
-def test_pagerduty_with_only_a_routing_key_is_green_without_a_call(simulator, settings):
+def test_pagerduty_with_only_a_routing_key_is_amber_not_verifiable_without_a_call(
+    simulator, settings
+):
     settings.PAGERDUTY_API_KEY = ""
     outcome = _probe("pagerduty")
-    assert outcome.state == "green"
-    assert simulator.calls("pagerduty") == []
+    assert (outcome.state, outcome.reason) == ("amber", "not_verifiable")
+    assert "configured, not verifiable" in outcome.detail
+    assert simulator.calls("pagerduty") == [] and simulator.calls("pagerduty_events") == []
+
+
+def test_pagerduty_with_a_rest_key_is_green_only_after_a_real_call(simulator):
+    outcome = _probe("pagerduty")
+    assert (outcome.state, outcome.reason) == ("green", "ok")
+    assert [c["path"] for c in simulator.calls("pagerduty")] == ["/abilities"]
 
 
 @pytest.mark.parametrize(
