@@ -137,3 +137,44 @@ def probe_recorded(key: str, state: str, reason: str = "") -> None:
         checked_at=timezone.now(),
     )
     cache.delete_many([CACHE_KEY, NONE_YET_KEY])
+
+
+@pytest.fixture
+def qcluster(simulator, monkeypatch, settings):
+    """A real `manage.py qcluster` on its own queue, every client pointed at the simulator.
+    Needs `django_db(transaction=True)` (the cluster reads what the test committed). The
+    migrations' schedules are removed first: the test runs detectors and ticks itself."""
+    from django_q.conf import Conf
+    from django_q.models import Schedule
+
+    from tests.campaigns.workers import Cluster, unique_cluster_name
+
+    name = unique_cluster_name()
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    Schedule.objects.all().delete()
+    env = {
+        key: str(value).lower() if isinstance(value, bool) else str(value)
+        for key, value in simulator.settings().items()
+    }
+    cluster = Cluster(
+        sim_url=simulator.url,
+        cluster_name=name,
+        PORTAL_BASE_URL=settings.PORTAL_BASE_URL,
+        SLACK_OPS_CHANNEL=settings.SLACK_OPS_CHANNEL,
+        Q_WORKERS="1",
+        **env,
+    ).start()
+    yield cluster
+    cluster.stop()
+
+
+def wait_for(predicate, *, timeout: float = 60, every: float = 0.2) -> bool:
+    from django.db import close_old_connections
+
+    from tests.campaigns.workers import wait_for as _wait
+
+    def fresh():
+        close_old_connections()
+        return predicate()
+
+    return _wait(fresh, timeout=timeout, every=every)
