@@ -300,6 +300,8 @@ def incident_paging_data(*, incident: Incident, user: Any) -> dict:
         "oncall": oncall_now(),
         "commander_choices": commander_candidates() if can_change else [],
         "can_link": can_change,
+        "cooldown_minutes": settings.INCIDENT_DETECTOR_COOLDOWN_MINUTES,
+        "ops_channel": settings.SLACK_OPS_CHANNEL,
     }
 
 
