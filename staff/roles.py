@@ -21,6 +21,9 @@ READ_OPERATIONAL = [
     "incidents.view_incident",
     "incidents.view_incidentstep",
     "incidents.view_timelineentry",
+    "incidents.view_incidentpage",
+    "incidents.view_pagerdutywebhookevent",
+    "incidents.view_webhookrefusal",
     "rotation.view_rotationrun",
 ]
 

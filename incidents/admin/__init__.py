@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from audit.admin import HistoryAdmin
-from incidents.admin import acts, pages
+from incidents.admin import acts, pages, paging  # noqa: F401  (paging registers its lists)
 from incidents.models import Approval, Incident, StepRun, TimelineEntry
 from incidents.selectors import incidents_metrics
 
