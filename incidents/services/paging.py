@@ -11,6 +11,9 @@ keeps failing shows as a banner on every page (incidents.degraded).
 PagerDuty de-duplicates on our dedup key, so a re-sent trigger never pages twice; a Slack
 post whose answer timed out may have been posted: it is retried all the same (a second
 message beats a SEV1 nobody heard about).
+
+A little over 300 lines: making, sending and retrying a page are one state machine, kept
+in one place.
 """
 
 from datetime import timedelta
