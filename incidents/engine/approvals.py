@@ -1,23 +1,27 @@
 """Approvals for risky steps: request, decide, expire, and the refusal rules the worker
-re-checks before it runs. Every rule lives here and every entry point calls it: the
-admin page, the JSON API, the rotation pages and the worker."""
+re-checks before it runs. Every entry point calls these: the admin page, the JSON API,
+the rotation pages and the worker. The two-person rule itself (never the requester,
+bound to a hash, expiring) is `approvals.rules`, shared with the admin-role grants."""
 
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 import audit
+from approvals.rules import (
+    approval_decision_check,
+    approval_decision_record,
+    approval_use_refusal,
+)
 from incidents.engine.params import params_hash
 from incidents.engine.queue import run_create
 from incidents.engine.timeline import actor_label, timeline_append
 from incidents.models import Approval, IncidentStep, StepRun
 
 APPROVE_PERMISSION = "incidents.approve_risky_step"
-SELF_APPROVAL = "You cannot approve your own request."
 
 
 def approval_ttl() -> timedelta:
@@ -87,24 +91,22 @@ def approval_decide(
     approval = (
         Approval.objects.select_for_update().select_related("step", "incident").get(pk=approval.pk)
     )
-    if not actor.has_perm(APPROVE_PERMISSION):
-        raise PermissionDenied("You need the approve_risky_step permission.")
-    if actor.pk == approval.requested_by_id:
-        raise PermissionDenied(SELF_APPROVAL)
-    if approval.status != Approval.Status.PENDING:
-        raise ValidationError(f"This request is {approval.status}; nothing to decide.")
-    if approval.expires_at <= timezone.now():
-        raise ValidationError("This request has expired; ask for a new one.")
-    if params_hash_seen is not None and params_hash_seen != approval.params_hash:
-        raise ValidationError("The parameters changed since you reviewed them; review again.")
-    comment = (comment or "").strip()
-    if not approve and not comment:
-        raise ValidationError("Say why you deny the request.")
-    approval.status = Approval.Status.APPROVED if approve else Approval.Status.DENIED
-    approval.decided_by = actor
-    approval.decided_by_name = actor_label(actor)
-    approval.decided_at = timezone.now()
-    approval.comment = comment[:2000]
+    # The two-person rule itself is approvals.rules, shared with the admin-role grants.
+    approval_decision_check(
+        approval=approval,
+        actor=actor,
+        permission=APPROVE_PERMISSION,
+        bound_hash=approval.params_hash,
+        hash_seen=params_hash_seen,
+    )
+    approval_decision_record(
+        approval=approval,
+        actor=actor,
+        actor_name=actor_label(actor),
+        approve=approve,
+        comment=comment,
+    )
+    comment = approval.comment
     approval.save()
     verb = "approved" if approve else "denied"
     timeline_append(
@@ -146,17 +148,16 @@ def approval_refusal(run: StepRun) -> str | None:
     approval = run.approval
     if approval is None:
         return "no approval: risky steps need a second person's approval"
-    if approval.status != Approval.Status.APPROVED:
-        return f"approval #{approval.pk} is {approval.status}"
-    if approval.expires_at <= timezone.now():
-        return f"approval #{approval.pk} expired at {approval.expires_at:%Y-%m-%d %H:%M:%S} UTC"
     digest = params_hash(action_key=run.action_key, step_id=run.step_id, params=run.params)
-    if digest != approval.params_hash or approval.step_id != run.step_id:
-        return "the parameters differ from the approved ones"
-    if approval.decided_by_id is None or approval.decided_by_id == approval.requested_by_id:
-        return SELF_APPROVAL
-    if not approval.decided_by.has_perm(APPROVE_PERMISSION):
-        return "the approver no longer holds the approve permission"
+    refusal = approval_use_refusal(
+        approval=approval,
+        permission=APPROVE_PERMISSION,
+        bound_hash=approval.params_hash,
+        # Another step's approval never covers this one, whatever its parameters.
+        current_hash=digest if approval.step_id == run.step_id else "",
+    )
+    if refusal:
+        return refusal
     if run.actor_id != approval.requested_by_id:
         return "the run was not started by the approved requester"
     if StepRun.objects.filter(approval=approval).exclude(pk=run.pk).exists():
