@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from audit.context import request_id_var
 from audit.models import AuditEntry
-from audit.redaction import redact
+from audit.redaction import mask_text, redact
 from audit.verify_export import FIELDS
 
 SYSTEM_ACTOR = "system"
@@ -76,7 +76,8 @@ def _target_fields(target: models.Model | None) -> dict[str, str]:
     return {
         "target_type": target._meta.label_lower,
         "target_id": str(target.pk),
-        "target_repr": str(target)[:200],
+        # Masked before it is cut: a cut credential would no longer look like one.
+        "target_repr": mask_text(str(target))[:200],
     }
 
 
@@ -102,7 +103,7 @@ def audit_record(
     fields = {
         "target_type": target_type,
         "target_id": str(target_id),
-        "target_repr": target_repr[:200],
+        "target_repr": mask_text(target_repr)[:200],
         **_target_fields(target),
     }
     return AuditEntry.objects.create(

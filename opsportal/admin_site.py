@@ -1,4 +1,30 @@
+"""The admin site, and the policy it applies to every ModelAdmin registered on it.
+
+`register()` mixes `SitePolicy` into each ModelAdmin class, ours and third-party ones
+(auth, django-q2) alike, so no admin page can forget it:
+- every add, change and delete is audited with its field-by-field diff
+  (`audit.admin_changes.AuditedChangesMixin`);
+- no changelist filter may reach a secret or hash field (`?token_hash__startswith=` is a
+  way to read a hash out one character at a time): such lookups are a 400.
+"""
+
+import re
+
 from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
+
+from audit.admin_changes import AuditedChangesMixin
+from staff.security import login_succeeded, password_changed
+
+# A lookup that walks through any of these (e.g. `user__password__startswith`) is refused.
+SECRET_LOOKUP_PART = re.compile(r"(^|_)(hash|password|secret|signature|salt)$", re.IGNORECASE)
+
+
+class SitePolicy(AuditedChangesMixin):
+    def lookup_allowed(self, lookup, value, request=None):
+        if any(SECRET_LOOKUP_PART.search(part) for part in lookup.split(LOOKUP_SEP)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class OpsPortalAdminSite(admin.AdminSite):
@@ -7,8 +33,31 @@ class OpsPortalAdminSite(admin.AdminSite):
     index_title = "What is broken, and what to do next"
     enable_nav_sidebar = True
 
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SitePolicy):
+            admin_class = type(
+                admin_class.__name__,
+                (SitePolicy, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
     def index(self, request, extra_context=None):
         # The front page: tiles, open incidents, campaigns, MTTA/MTTR, approvals (frontpage.py).
         from opsportal.frontpage import frontpage_context
 
         return super().index(request, {**frontpage_context(request), **(extra_context or {})})
+
+    def login(self, request, extra_context=None):
+        was_signed_in = request.user.is_authenticated
+        response = super().login(request, extra_context)
+        if request.method == "POST" and request.user.is_authenticated and not was_signed_in:
+            login_succeeded(request=request, user=request.user)
+        return response
+
+    def password_change(self, request, extra_context=None):
+        response = super().password_change(request, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            password_changed(request=request, user=request.user)
+        return response

@@ -61,6 +61,9 @@ ADMIN = OPS + [
     "auth.view_group",
     "staff.view_apitoken",
     "staff.change_apitoken",
+    # The admin role itself: one admin requests it for an account, another approves.
+    "staff.view_rolerequest",
+    "staff.grant_admin_role",
     "audit.verify_auditlog",
 ]
 
@@ -70,6 +73,8 @@ AUDITOR = READ_OPERATIONAL + [
     "audit.verify_auditlog",
     "incidents.export_postmortem",
 ]
+
+ADMIN_ROLE = "admin"
 
 ROLES: dict[str, list[str]] = {
     "support": SUPPORT,

@@ -5,44 +5,68 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 import audit
+from staff.accounts import (
+    DB_SESSION_ENGINES,
+    is_demotion,
+    role_apply,
+    role_of,
+    staff_user_sessions_end,
+)
 from staff.models import ApiToken
 from staff.roles import ROLES
 from staff.tokens import STAFF_TOKEN_PREFIX, token_generate, token_hash
 
 User = get_user_model()
 
-# Only sessions kept in the database can all be deleted from here: cached_db would keep
-# serving deleted sessions from the cache, and cookie sessions live in the browsers.
-DB_SESSION_ENGINES = ("django.contrib.sessions.backends.db",)
 
 # Writing last-used on every request would turn every API read into a write.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 @transaction.atomic
-def staff_create(*, username: str, role: str, password: str | None, email: str = "", actor=None):
-    """Create (or re-role) a staff user in exactly one role group."""
+def staff_create(
+    *,
+    username: str,
+    role: str,
+    password: str | None,
+    email: str = "",
+    actor=None,
+    via: str = "",
+):
+    """Create (or re-role) a staff user in exactly one role group, any role at once.
+
+    The bootstrap path for whoever holds the server (`manage.py create_staff`, the demo,
+    tests): through the web the admin role needs a second admin (`staff.grants`)."""
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    before = role_of(user)
     user.is_staff = True
     if password is not None:
         user.set_password(password)
     elif created:
         user.set_unusable_password()
     user.save()
-    user.groups.set([Group.objects.get(name=role)])
+    role_apply(user=user, role=role)
+    # A demotion signs the person out at once (a new password already ends their sessions:
+    # Django's session hash follows the password).
+    ended = staff_user_sessions_end(user=user) if is_demotion(before, role) else 0
     audit.record(
         action="staff.created" if created else "staff.updated",
         actor=actor,
         target=user,
-        data={"role": role, "password_set": password is not None},
+        data={
+            "role": role,
+            "role_before": before,
+            "password_set": password is not None,
+            "sessions_ended": ended,
+            **({"via": via} if via else {}),
+        },
     )
     return user
 

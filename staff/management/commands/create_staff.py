@@ -27,6 +27,8 @@ class Command(BaseCommand):
                 validate_password(password)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
-        user = staff_create(username=username, role=role, password=password, email=email)
+        user = staff_create(
+            username=username, role=role, password=password, email=email, via="command line"
+        )
         note = "" if password is not None else " (no password set: cannot log in until one is)"
         self.stdout.write(f"{user.username}: role {role}{note}")
