@@ -70,6 +70,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "opsportal.urls"
+# The debug page and error e-mails hide every secret setting, header and variable.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "opsportal.debug.SecretsExceptionReporterFilter"
 WSGI_APPLICATION = "opsportal.wsgi.application"
 
 TEMPLATES = [

@@ -18,6 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 import audit
+from audit.redaction import mask_text
 from vouchers.redeem_orm import redeem_orm_run
 from vouchers.redeem_sql import REDEEM_AUDIT, REDEEM_SQL
 from vouchers.tokens import station_token_hash
@@ -144,6 +145,13 @@ def redeem_request_process(
     except InvalidRequest as exc:
         detail = str(exc)
 
+    # What is STORED of the key and the reference (the event, the attempt, the audit entry)
+    # is masked like every stored text (audit.redaction); the raw key only matches records.
+    # Masked once, here, for all three: the statement stays one round trip.
+    masked = REDEEM_AUDIT.params(
+        idempotency_key=idempotency_key if parsed else "",
+        reference=parsed.reference if parsed else None,
+    )
     params = {  # names kept short: see the length note in redeem_sql
         "th": token_hash,
         "l": settings.REDEEM_RATE_LIMIT_PER_MINUTE,
@@ -152,15 +160,11 @@ def redeem_request_process(
         "c": parsed.code if parsed else "",
         "r": parsed.reference if parsed else None,
         "f": parsed.fingerprint if parsed else "",
-        "lk": _loggable(idempotency_key, 255),
+        "lk": masked["ak"] if parsed else mask_text(_loggable(idempotency_key, 255)),
         "lc": parsed.code if parsed else "",
-        "lr": (parsed.reference or "") if parsed else "",
+        "lr": masked["ar"] or "",
         "q": request_id[:64],
-        # The statement writes the audit entry itself; audit redacts its parameters.
-        **REDEEM_AUDIT.params(
-            idempotency_key=idempotency_key if parsed else "",
-            reference=parsed.reference if parsed else None,
-        ),
+        **masked,  # "ak", "ar": the audit entry's and the event's key and reference
     }
     for attempt in range(_RETRIES_AFTER_KEY_RACE):
         params["ms"] = (time.perf_counter() - started) * 1000

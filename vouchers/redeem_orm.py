@@ -111,7 +111,7 @@ def redeem_orm_run(p: dict) -> tuple:
             station=station,
             actor_name=f"station:{station.code}",
             at=now,
-            data={"idempotency_key": p["k"], "reference": p["r"]},
+            data={"idempotency_key": p["ak"], "reference": p["ar"]},
         )
         body = {
             "status": "redeemed",

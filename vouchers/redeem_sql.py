@@ -4,8 +4,12 @@ Why one statement: the redeem API's budget is a few hundred microseconds of
 server time (performance.md). Station lookup, the per-station rate window, the
 idempotency check, the voucher row lock, the redemption, its event, the stored
 idempotent response, the attempt log and the audit entry (built by
-`audit.services.audit_raw_insert`, which also redacts its parameters) all happen in a single round trip — and, run in
-autocommit, a single statement is its own transaction: no BEGIN/COMMIT trips.
+`audit.services.audit_raw_insert`, which also redacts its parameters) all happen in a single
+round trip — and, run in autocommit, a single statement is its own transaction: no
+BEGIN/COMMIT trips. The Idempotency-Key and reference as stored (event, attempt, audit) are
+the masked parameters `ak`/`ar`/`lk`/`lr`, masked once in Python before the call (a regex
+over two short strings, which the audit parameters needed already); the raw key `k` only
+matches idempotency records.
 
 Concurrency, in READ COMMITTED:
 - `v` locks the voucher row (`FOR UPDATE`); a concurrent redeemer waits and then
@@ -137,7 +141,7 @@ x AS MATERIALIZED (
 ev AS (
     INSERT INTO vouchers_voucherevent (voucher_id, kind, station_id, actor_name, data, at)
     SELECT upd.id, 'redeemed', d.sid, 'station:' || d.scode,
-           jsonb_build_object('idempotency_key', %(k)s::text, 'reference', %(r)s::text), now()
+           jsonb_build_object('idempotency_key', %(ak)s::text, 'reference', %(ar)s::text), now()
     FROM upd, d
 ),
 au AS (

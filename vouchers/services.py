@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from audit.redaction import mask_text, redact
 from vouchers.models import (
     CURRENCY,
     STATION_CODE,
@@ -152,7 +153,7 @@ def _operation_check(*, actor, reason: str) -> str:
         raise ValidationError("A reason is required.")
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationError(f"The reason must be at most {MAX_REASON_LENGTH} characters.")
-    return reason
+    return mask_text(reason)  # a credential pasted into a reason is never stored
 
 
 def _actor_fields(actor) -> dict:
@@ -162,7 +163,7 @@ def _actor_fields(actor) -> dict:
 
 def _event(voucher: Voucher, kind: str, actor, data: dict) -> VoucherEvent:
     return VoucherEvent.objects.create(
-        voucher=voucher, kind=kind, at=timezone.now(), data=data, **_actor_fields(actor)
+        voucher=voucher, kind=kind, at=timezone.now(), data=redact(data), **_actor_fields(actor)
     )
 
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import audit
+from audit.redaction import mask_text
 from campaigns.models import Campaign
 from incidents.engine.runbook import runbook_get
 from incidents.engine.timeline import actor_label, timeline_append
@@ -111,7 +112,8 @@ def _incident_create(
     incident = Incident.objects.create(
         runbook_key=runbook.key,
         runbook_title=runbook.title,
-        title=(title or runbook.title)[:200],
+        # A pasted credential never reaches the title (nor the audit entries that copy it).
+        title=mask_text(title or runbook.title)[:200],
         severity=severity or runbook.severity,
         dedup_key=dedup_key[:200],
         opened_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -167,7 +169,7 @@ def _step_complete(
     step: IncidentStep, actor: Any, note: str, status: str = IncidentStep.Status.DONE
 ) -> None:
     step.status = status
-    step.note = note[:5000]
+    step.note = mask_text(note)[:5000]
     step.completed_at = timezone.now()
     step.completed_by_name = actor_label(actor)
     step.save(update_fields=["status", "note", "completed_at", "completed_by_name"])
