@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "vouchers.middleware.StationApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Staff input with a NUL byte or a lone surrogate: a 400 that says why, never a 500.
+    "staff.middleware.StaffInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "staff.middleware.ApiErrorsMiddleware",
