@@ -85,7 +85,8 @@ def link_hash(prev_hash: str, entry: dict) -> str:
 
 
 def csv_escape(value: str) -> str:
-    """Neutralise spreadsheet formulas, reversibly (see csv_unescape)."""
+    """Neutralise spreadsheet formulas (a cell starting with =, +, -, @, tab or CR),
+    reversibly (see csv_unescape). The one function every CSV of the portal uses."""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

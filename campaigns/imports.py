@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 import audit
+from audit.verify_export import csv_escape, csv_unescape
 from campaigns.errors import CampaignNotFound, InvalidState
 from campaigns.models import Campaign, Target
 from campaigns.phones import phone_normalise
@@ -43,9 +44,8 @@ class ImportResult:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["line", "phone", "reason"])
-        for e in self.errors:
-            phone = "'" + e.phone if e.phone[:1] in ("=", "-", "@") else e.phone
-            writer.writerow([e.line, phone, e.reason])
+        for e in self.errors:  # a cell a spreadsheet would run as a formula is neutralised
+            writer.writerow([e.line, csv_escape(e.phone), csv_escape(e.reason)])
         return out.getvalue()
 
 
@@ -74,7 +74,8 @@ def _parse(data: bytes, region: str) -> tuple[list[Target], list[RowError]]:
         if index >= MAX_ROWS:
             errors.append(RowError(line, "", f"more than {MAX_ROWS} rows"))
             break
-        raw = (row.get("phone") or "").strip()
+        # An export of ours quotes phones ('+250…): read back without the quote.
+        raw = csv_unescape((row.get("phone") or "").strip())
         if None in row:  # more cells than headers
             errors.append(RowError(line, raw, "more cells than header columns"))
             continue

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from audit.verify_export import csv_escape
 from campaigns.errors import CampaignNotFound
 from campaigns.models import Campaign, SendResult, Target
 
@@ -147,7 +148,10 @@ class _Echo:
 
 
 def targets_export_csv(*, campaign_id: int) -> Iterator[str]:
-    """Failed and invalid targets as CSV lines, read in keyset chunks: constant memory."""
+    """Failed and invalid targets as CSV lines, read in keyset chunks: constant memory.
+    Text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading
+    quote, by the one function every CSV of the portal uses (E.164 phones included:
+    `'+250…`; the targets upload reads that quote back off)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(
         ["phone", "status", "attempts", "last_error_code", "updated_at", "variables"]
@@ -170,12 +174,12 @@ def targets_export_csv(*, campaign_id: int) -> Iterator[str]:
         for _pk, phone, status, attempts, code, updated_at, variables in chunk:
             yield writer.writerow(
                 [
-                    _csv_safe(phone),
+                    csv_escape(phone),
                     status,
                     attempts,
-                    _csv_safe(code),
+                    csv_escape(code),
                     _iso(updated_at),
-                    _csv_safe(_json(variables)),
+                    csv_escape(_json(variables)),
                 ]
             )
         last_id = chunk[-1][0]
@@ -185,14 +189,6 @@ def _json(value) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell starting with = + - @ is neutralised.
-    # E.164 numbers start with "+", so phones are kept as they are only when they are E.164.
-    if value and value[0] in "=-@" or (value.startswith("+") and not value[1:].isdigit()):
-        return "'" + value
-    return value
 
 
 def campaigns_active_progress(*, limit: int = 8) -> dict:
