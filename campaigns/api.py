@@ -1,7 +1,8 @@
 """Staff API for campaigns (docs/contracts.md): start, stop, status, failed-targets CSV.
 
 Start and stop refuse callers without `campaigns.control_campaign` in the services
-themselves; the reads check their view/export permission here. Refusals of the
+themselves, the export in `campaigns.exports` (which audits it); the status read checks
+its view permission here. Refusals of the
 services (`CampaignError`: 404 not_found, 409 invalid_state / integration_unhealthy)
 are answered by the handler opsportal/api.py registers.
 """
@@ -13,12 +14,12 @@ from django.http import StreamingHttpResponse
 from ninja import Field, Router, Schema
 
 from campaigns import selectors, services
+from campaigns.exports import targets_export
 from staff.api_errors import errors
 
 router = Router(tags=["campaigns"])
 
 VIEW_PERMISSION = "campaigns.view_campaign"
-EXPORT_PERMISSION = "campaigns.export_targets"
 
 
 class QuietHours(Schema):
@@ -94,11 +95,8 @@ CSV_RESPONSE = {
     openapi_extra=CSV_RESPONSE,
 )
 def failed_targets(request, campaign_id: int):
-    _require(request, EXPORT_PERMISSION)
-    selectors.campaign_status(campaign_id=campaign_id)  # 404 for unknown ids, before streaming
-    response = StreamingHttpResponse(
-        selectors.targets_export_csv(campaign_id=campaign_id), content_type="text/csv"
-    )
+    lines = targets_export(campaign_id=campaign_id, actor=request.user)  # 403, 404, audited
+    response = StreamingHttpResponse(lines, content_type="text/csv")
     response["Content-Disposition"] = (
         f'attachment; filename="campaign-{campaign_id}-failed-targets.csv"'
     )

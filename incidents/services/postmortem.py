@@ -115,7 +115,15 @@ def incident_postmortem_generate(*, incident: Incident, actor: Any = None) -> st
 
 def incident_postmortem_get(*, incident: Incident, actor: Any) -> str:
     """The postmortem to download: the draft kept at resolution, else a preview built now
-    (not stored until the incident is resolved)."""
+    (not stored until the incident is resolved). Every download is audited."""
     if not any(actor.has_perm(p) for p in EXPORT_PERMISSIONS):
         raise PermissionDenied("You need the export_postmortem permission.")
-    return incident.postmortem_markdown or postmortem_markdown(incident=incident)
+    markdown = incident.postmortem_markdown or postmortem_markdown(incident=incident)
+    audit.record(
+        action="incident.postmortem_downloaded",
+        actor=actor,
+        target=incident,
+        incident_id=incident.pk,
+        data={"draft": not incident.postmortem_markdown, "chars": len(markdown)},
+    )
+    return markdown
