@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+import audit
 from incidents.engine.params import params_hash
 from incidents.engine.registry import action_get
 from incidents.engine.timeline import actor_label, timeline_append
@@ -60,6 +61,22 @@ def run_create(
         actor=actor,
         step=step,
         data={"run_id": run.pk, "params": params},
+    )
+    # Queuing is a change a person made (page or API): audited now, in this transaction;
+    # the run's outcome gets its own entry when the worker finishes it.
+    audit.record(
+        action="incident.step_queued",
+        actor=actor,
+        target=step.incident,
+        incident_id=step.incident_id,
+        data={
+            "run_id": run.pk,
+            "step": step.number,
+            "action_key": action_key,
+            "dry_run": dry_run,
+            "params": params,
+            "approval_id": approval.pk if approval else None,
+        },
     )
     _enqueue(run)
     return run
