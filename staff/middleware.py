@@ -81,6 +81,19 @@ def _json_problem(value: Any, where: str) -> str | None:
     return None
 
 
+def _form_readable(request: HttpRequest) -> bool:
+    """Whether reading the form here leaves it readable for the view. Django's own views read
+    `request.POST` (parsed once, kept); the API reads the raw body, which a multipart parse
+    would consume: there the body is read (and kept) first, if it is small enough to be."""
+    if not request.path_info.startswith("/api/") or request.content_type != FORM_TYPES[1]:
+        return True
+    try:
+        request.body  # noqa: B018  (kept on the request; POST is then parsed from it)
+    except RequestDataTooBig:
+        return False  # the API answers 413 itself
+    return True
+
+
 def staff_input_problem(request: HttpRequest) -> str | None:
     """What is wrong with this request's text (path, query, form fields, JSON body), or None."""
     bad = _bad(request.path_info)
@@ -88,7 +101,7 @@ def staff_input_problem(request: HttpRequest) -> str | None:
         return f"The address contains {bad}."
     pairs = list(request.GET.lists())
     if request.method in UNSAFE_METHODS:
-        if request.content_type in FORM_TYPES:
+        if request.content_type in FORM_TYPES and _form_readable(request):
             pairs += list(request.POST.lists())
         elif request.content_type == "application/json" or request.content_type.endswith("+json"):
             try:

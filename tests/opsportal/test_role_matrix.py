@@ -16,7 +16,12 @@ VIEW = {
     "campaigns_target": {"support", "ops", "admin", "auditor"},
     "audit_auditentry": {"ops", "admin", "auditor"},
     "staff_apitoken": {"admin"},
+    "staff_rolerequest": {"admin"},
     "auth_user": {"admin"},
+    "auth_group": {"admin"},
+    # The task queue: nobody with a role (superusers read it; nobody changes it).
+    "django_q_schedule": set(),
+    "django_q_failure": set(),
 }
 
 # permission → which roles hold it
@@ -26,6 +31,9 @@ HOLD = {
     "campaigns.change_campaign": {"ops", "admin"},
     "vouchers.change_station": {"admin"},
     "auth.change_user": {"admin"},
+    "staff.grant_admin_role": {"admin"},
+    "auth.change_group": set(),
+    "auth.change_permission": set(),
     "audit.export_auditentry": {"auditor"},
     "audit.verify_auditlog": {"auditor", "admin"},
 }

@@ -98,3 +98,13 @@ def test_ordinary_text_passes(ops_user, client, incident):
     response = client.post(url, {"op": "note", "text": "café ✓ — fine"})
     assert response.status_code == 302
     assert IncidentNote.objects.get().text == "café ✓ — fine"
+
+
+def test_a_multipart_form_posted_to_the_api(ops_user, client, incident):
+    client.force_login(ops_user)
+    url = f"/api/incidents/{incident.pk}/steps/notify/run"
+    response = client.post(url, {"note": NUL})  # the test client's default: multipart
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The field 'note' contains a NUL character")
+    # A clean multipart body still reaches the API, which reads it itself (not JSON: 400).
+    assert client.post(url, {"note": "fine"}).status_code == 400
