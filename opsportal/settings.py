@@ -146,6 +146,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # failures are audited (staff/security.py); no start-up banner
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
 
+# Failed logins for usernames that do not exist: one audit entry per window, with the count.
+LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=10)
+# An admin-role request nobody approved within this many hours expires (staff/grants.py).
+STAFF_ROLE_REQUEST_TTL_HOURS = env.int("STAFF_ROLE_REQUEST_TTL_HOURS", default=24)
+
 # --- Security (production defaults; `check --deploy` passes with DEBUG=false) ---
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

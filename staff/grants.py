@@ -38,7 +38,7 @@ Status = RoleRequest.Status
 
 
 def role_request_ttl() -> timedelta:
-    return timedelta(hours=getattr(settings, "STAFF_ROLE_REQUEST_TTL_HOURS", 24))
+    return timedelta(hours=settings.STAFF_ROLE_REQUEST_TTL_HOURS)
 
 
 @transaction.atomic

@@ -42,7 +42,7 @@ def _ip(request) -> str:
 
 
 def _window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "LOGIN_FAILURE_WINDOW_MINUTES", 10))
+    return timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
 
 
 def _window_start(now: datetime) -> datetime:
@@ -143,9 +143,37 @@ def audit_locked_out(
     )
 
 
+def superuser_before_save(sender, instance, update_fields=None, **kwargs: Any) -> None:
+    if update_fields is not None and "is_superuser" not in update_fields:
+        instance._was_superuser = instance.is_superuser  # e.g. last_login: no query
+        return
+    instance._was_superuser = bool(
+        instance.pk and sender.objects.filter(pk=instance.pk, is_superuser=True).exists()
+    )
+
+
+def superuser_after_save(sender, instance, created: bool, **kwargs: Any) -> None:
+    """Superusers are made on the server (`manage.py createsuperuser`, or a shell), never
+    through the web. A signal, because that command cannot be wrapped: whichever way an
+    account becomes (or stops being) a superuser, the audit log says so."""
+    was = getattr(instance, "_was_superuser", False)
+    if instance.is_superuser == was:
+        return
+    audit.record(
+        action="staff.superuser_granted" if instance.is_superuser else "staff.superuser_removed",
+        target=instance,
+        data={"created": created, "via": "the server (createsuperuser or a shell)"},
+    )
+
+
 def connect_security_signals() -> None:
     from axes.signals import user_locked_out
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_login_failed
+    from django.db.models.signals import post_save, pre_save
 
     user_login_failed.connect(audit_login_failed, dispatch_uid="staff.audit_login_failed")
     user_locked_out.connect(audit_locked_out, dispatch_uid="staff.audit_locked_out")
+    User = get_user_model()
+    pre_save.connect(superuser_before_save, sender=User, dispatch_uid="staff.superuser_before")
+    post_save.connect(superuser_after_save, sender=User, dispatch_uid="staff.superuser_after")

@@ -127,3 +127,13 @@ def test_a_superuser_is_listed_with_everyone(superuser, admin_user, client):
     client.force_login(admin_user)
     page = client.get(reverse("admin:auth_user_changelist")).content.decode()
     assert "root" in page and "ada-admin" in page
+
+
+def test_createsuperuser_is_the_way_and_it_is_audited(db, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-123")
+    call_command("createsuperuser", "--no-input", "--username", "root2", "--email", "r@x.io")
+    entry = AuditEntry.objects.get(action="staff.superuser_granted")
+    assert entry.target_repr == "root2" and entry.actor_name == "system"
+    assert entry.data["created"] is True
