@@ -20,16 +20,22 @@ $(VENV)/.installed: pyproject.toml
 # `make run DEMO_INTEGRATIONS=0` leaves them unset: every integration shows not_configured.
 DEMO_INTEGRATIONS ?= 1
 SIM := http://127.0.0.1:8787
+SIM_AWS := http://127.0.0.1:8788
+# Exactly what `manage.py simulate` prints (devtools.simulator.server.settings_for, checked by
+# tests/devtools/test_make_run_env.py), plus moto: every client the demo uses talks to them.
 ifeq ($(DEMO_INTEGRATIONS),1)
 SIM_ENV := SUPABASE_URL=$(SIM) SUPABASE_FUNCTIONS_JWT=sim-functions-jwt \
-	SUPABASE_FUNCTIONS_APIKEY=sim-functions-apikey \
+	SUPABASE_FUNCTIONS_APIKEY=sim-functions-apikey SUPABASE_FUNCTIONS_ENABLED=true \
 	SUPABASE_MANAGEMENT_URL=$(SIM)/supabase SUPABASE_ACCESS_TOKEN=sim-access-token \
-	SUPABASE_PROJECT_REF=simproject VERCEL_API_URL=$(SIM)/vercel VERCEL_TOKEN=sim-vercel-token \
-	VERCEL_PROJECT=station-web PAGERDUTY_API_URL=$(SIM)/pagerduty \
-	PAGERDUTY_EVENTS_URL=$(SIM)/pagerduty-events PAGERDUTY_API_KEY=sim-pagerduty-key \
-	PAGERDUTY_ROUTING_KEY=sim-routing-key PAGERDUTY_FROM_EMAIL=ops@example.com \
-	SLACK_API_URL=$(SIM)/slack/api SLACK_BOT_TOKEN=xoxb-sim-bot-token \
-	AWS_SECRETS_ENDPOINT_URL=http://127.0.0.1:8788 SECRETS_MANAGER_ENABLED=true \
+	SUPABASE_PROJECT_REF=opsportaldemoproject SUPABASE_MANAGEMENT_ENABLED=true \
+	SUPABASE_PROJECT_URL_TEMPLATE=$(SIM) \
+	VERCEL_API_URL=$(SIM)/vercel VERCEL_TOKEN=sim-vercel-token VERCEL_PROJECT=station-web \
+	VERCEL_ENABLED=true \
+	PAGERDUTY_API_URL=$(SIM)/pagerduty PAGERDUTY_EVENTS_URL=$(SIM)/pagerduty-events \
+	PAGERDUTY_API_KEY=sim-pagerduty-key PAGERDUTY_ROUTING_KEY=sim-routing-key \
+	PAGERDUTY_FROM_EMAIL=ops@example.com PAGERDUTY_ENABLED=true \
+	SLACK_API_URL=$(SIM)/slack/api SLACK_BOT_TOKEN=xoxb-sim-bot-token SLACK_ENABLED=true \
+	AWS_SECRETS_ENDPOINT_URL=$(SIM_AWS) SECRETS_MANAGER_ENABLED=true AWS_REGION=eu-west-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 endif
 

@@ -143,3 +143,5 @@ def simulator(settings):
         setattr(settings, name, value)
     yield sim
     sim.stop()
+    # The strict simulator only answers as the vendors document (devtools.simulator.server).
+    assert sim.contract_violations() == [], "the simulator answered what no vendor would"

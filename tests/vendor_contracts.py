@@ -10,15 +10,13 @@ campaign dispatcher's keep-alive sender (http.client) is wrapped the same way.
   (probes turn every exception into a red tile). A response that is not one the vendor
   documents fails the test too. Setup and teardown are checked the same way.
 - `vendor_contracts.expect()` (fixture) is for a test that sends a bad request on purpose.
-- `TOLERATED`: known gaps of the simulator and of the rotation saga, reported as warnings
-  and only for simulator (loopback) traffic, until part two of issue #15 removes them.
+- Simulator (loopback) traffic gets no allowance: the strict simulator answers as the
+  vendors do, and a request it would refuse fails here before it is sent.
 """
 
 import json
 import threading
-import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -28,61 +26,6 @@ from integrations.contracts import Violation, request_violations, response_viola
 
 class VendorContractViolation(AssertionError):
     """The request (or the answer) breaks the vendor's documented contract."""
-
-
-class VendorContractWarning(UserWarning):
-    """A known simulator gap, tolerated until part two of issue #15."""
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    vendor: str
-    endpoint: str  # a prefix of the violation's endpoint ("" = any)
-    where: str
-    message_start: str
-    why: str
-
-    def covers(self, violation: Violation) -> bool:
-        return (
-            violation.vendor == self.vendor
-            and violation.endpoint.startswith(self.endpoint)
-            and violation.where == self.where
-            and violation.message.startswith(self.message_start)
-        )
-
-
-TOLERATED = (
-    Tolerance(
-        "vercel",
-        "POST /v13/deployments",
-        "body",
-        "needs one of: deploymentId",
-        "the rotation saga still calls VercelClient.redeploy() without a deploymentId "
-        "(part two switches it to redeploy_production())",
-    ),
-    Tolerance(
-        "pagerduty_rest",
-        "",
-        "body",
-        "'error' is a required property",
-        "the simulator's status faults answer {\"message\"}, not PagerDuty's error body",
-    ),
-    Tolerance(
-        "supabase_management",
-        "",
-        "path.ref",
-        "fails minLength 20",
-        "the simulator's and the fixtures' project refs (simproject, prodref) are not "
-        "20 lowercase letters",
-    ),
-    Tolerance(
-        "supabase_management",
-        "DELETE /v1/projects/{ref}/api-keys/{id}",
-        "path.id",
-        "must be a valid uuid",
-        "the simulator mints API key ids that are not UUIDs",
-    ),
-)
 
 
 class _Recorder:
@@ -148,17 +91,7 @@ def vendor_for(url: httpx.URL) -> tuple[str, str] | None:
     return best
 
 
-def _to_simulator(url: httpx.URL) -> bool:
-    return url.host in ("127.0.0.1", "localhost", "::1")
-
-
 def _report(violations: list[Violation], url: httpx.URL, *, raise_now: bool) -> None:
-    if _to_simulator(url):
-        tolerated = [v for v in violations if any(t.covers(v) for t in TOLERATED)]
-        for violation in tolerated:
-            why = next(t.why for t in TOLERATED if t.covers(violation))
-            warnings.warn(VendorContractWarning(f"{violation} — tolerated: {why}"), stacklevel=2)
-        violations = [v for v in violations if v not in tolerated]
     if not violations:
         return
     recorder.add(violations)

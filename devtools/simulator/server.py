@@ -5,7 +5,12 @@ In tests: `sim = start_simulator(port=0)` runs it in a daemon thread; `sim.url`,
 `manage.py simulate --port 8787`. The control endpoint mirrors the helpers:
 `POST /_control/faults` {"service": "whatsapp", "status": 503} (or
 {"faults": {"whatsapp": {...}, "*": {...}}}), `GET /_control/state`,
-`POST /_control/reset`.
+`POST /_control/reset`, `GET /_control/settings` (what points our clients here).
+
+Strict: every route checks the request against the vendor's contract (routes.simulated),
+and every answer is checked against the documented responses here; an answer the vendor
+would never give is logged and kept in the state's `contract_violations` (the test
+fixtures fail on it).
 """
 
 import json
@@ -16,17 +21,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from devtools.simulator import routes, routes_saas
+from devtools.simulator import routes, routes_saas, routes_supabase, routes_vercel
 from devtools.simulator.state import SimulatorState
+from integrations.contracts.simulator import simulated_response_violations
 
 logger = logging.getLogger("devtools.simulator")
 
 PREFIXES = [
-    ("/functions/v1/voucher-png", "voucher_png", routes.voucher_png),
-    ("/functions/v1/send-whatsapp", "whatsapp", routes.send_whatsapp),
-    ("/supabase", "supabase_management", routes.supabase_management),
-    ("/auth/v1", "supabase_auth", routes.supabase_auth),
-    ("/vercel", "vercel", routes_saas.vercel),
+    ("/functions/v1/voucher-png", "voucher_png", routes_supabase.voucher_png),
+    ("/functions/v1/send-whatsapp", "whatsapp", routes_supabase.send_whatsapp),
+    ("/supabase", "supabase_management", routes_supabase.supabase_management),
+    ("/auth/v1", "supabase_auth", routes_supabase.supabase_auth),
+    ("/vercel", "vercel", routes_vercel.vercel),
     ("/pagerduty-events", "pagerduty_events", routes_saas.pagerduty_events),
     ("/pagerduty", "pagerduty", routes_saas.pagerduty),
     ("/slack", "slack", routes_saas.slack),
@@ -40,6 +46,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address, state: SimulatorState):
         self.state = state
+        self.extra_settings: dict[str, Any] = {}  # e.g. the moto endpoint (manage.py simulate)
         super().__init__(address, _Handler)
 
 
@@ -66,11 +73,17 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        except ValueError:  # not JSON: the contracts refuse it as the wrong type of body
+            body = raw.decode("utf-8", "replace")
         split = urlsplit(self.path)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        query = dict(parse_qsl(split.query))
+        query: dict[str, Any] = {}
+        for name, value in parse_qsl(split.query, keep_blank_values=True):
+            if name in query:  # a repeated parameter is a list, as the contracts read it
+                before = query[name]
+                query[name] = [*before, value] if isinstance(before, list) else [before, value]
+            else:
+                query[name] = value
         if split.path.startswith("/_control/"):
             return self._send(self._control(split.path, body))
         for prefix, service, handler in PREFIXES:
@@ -89,17 +102,40 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 try:
                     response = handler(self.server.state, request)
-                except Exception:  # the simulator answers 500 like a broken upstream
+                except Exception as exc:  # the simulator answers 500 like a broken upstream
                     logger.exception("simulator handler failed")
+                    self.server.state.contract_violation(
+                        f"{service} {self.command} {path}: handler crashed ({type(exc).__name__})"
+                    )
                     response = routes.Response(500, {"message": "simulator error"})
                 call["status"] = response.status
+                self._check_answer(service, request, response)
                 return self._send(response)
         return self._send(routes.Response(404, {"message": "no such simulated service"}))
+
+    def _check_answer(self, service: str, req: routes.Request, response: routes.Response) -> None:
+        body = response.body if not isinstance(response.body, bytes) else None
+        violations = simulated_response_violations(
+            service,
+            method=req.method,
+            path=req.path,
+            status=response.status,
+            headers={"content-type": response.content_type, **response.headers},
+            body=body,
+        )
+        for violation in violations:
+            logger.error("simulator answered what the vendor never would: %s", violation)
+            self.server.state.contract_violation(str(violation))
 
     def _control(self, path: str, body: Any) -> routes.Response:
         state = self.server.state
         if path == "/_control/state" and self.command == "GET":
             return routes.Response(200, state.snapshot())
+        if path == "/_control/settings" and self.command == "GET":
+            host, port = self.server.server_address[:2]
+            return routes.Response(
+                200, {**settings_for(f"http://{host}:{port}"), **self.server.extra_settings}
+            )
         if path == "/_control/reset" and self.command == "POST":
             state.reset()
             return routes.Response(200, {"ok": True})
@@ -187,6 +223,13 @@ class Simulator:
         """Settings that point every HTTP client at this simulator."""
         return settings_for(self.url)
 
+    def add_settings(self, **extra: Any) -> None:
+        """More settings `GET /_control/settings` hands out (manage.py simulate: moto)."""
+        self._server.extra_settings.update(extra)
+
+    def contract_violations(self) -> list[str]:
+        return list(self.state_obj.contract_violations)
+
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
@@ -198,6 +241,10 @@ class Simulator:
             self._thread.join(timeout=5)
 
 
+# Project refs are 20 lowercase letters (the Management API's pattern).
+SIM_PROJECT_REF = "opsportaldemoproject"
+
+
 def settings_for(url: str) -> dict[str, Any]:
     """Point every HTTP client at the simulator, with obviously fake demo credentials."""
     return {
@@ -206,7 +253,7 @@ def settings_for(url: str) -> dict[str, Any]:
         "SUPABASE_FUNCTIONS_APIKEY": "sim-functions-apikey",
         "SUPABASE_FUNCTIONS_ENABLED": True,
         "SUPABASE_ACCESS_TOKEN": "sim-access-token",
-        "SUPABASE_PROJECT_REF": "simproject",
+        "SUPABASE_PROJECT_REF": SIM_PROJECT_REF,
         "VERCEL_TOKEN": "sim-vercel-token",
         "VERCEL_PROJECT": "station-web",
         "PAGERDUTY_API_KEY": "sim-pagerduty-key",

@@ -33,6 +33,8 @@ FAULT_FIELDS = {
     "invalid_mode",  # "422" → 422 {"error": "invalid_number"}; "131026" → 400 WhatsApp 131026
     "revoked",  # the key was revoked: 401 (403 on Vercel, ok:false invalid_auth on Slack)
     "slack_error",  # Slack answers HTTP 200 {"ok": false, "error": <this>}
+    "error_code",  # with `status`: the vendor's code in the error body (Vercel error.code,
+    # PagerDuty error.code, Slack error) or the Edge Functions' sb-error-code header
     "times",  # apply this fault to the next N matching requests only
 }
 SENSITIVE_HEADERS = {"authorization", "apikey", "x-api-key"}
@@ -59,8 +61,11 @@ class SimulatorState:
             self.api_keys: dict[str, dict] = {}
             self.legacy_keys_enabled = True
             self.vercel_env: dict[str, dict] = {}
+            self.vercel_projects: dict[str, dict] = {}  # name → {id, name, production}
             self.deployments: dict[str, dict] = {}
             self.deploy_result = "READY"
+            self.pd_incidents: dict[str, dict] = {}  # PagerDuty incidents by id
+            self.contract_violations: list[str] = []  # answers the vendor never gives
             self._next_id = 0
         self.release_hangs()
 
@@ -123,6 +128,16 @@ class SimulatorState:
         with self._lock:
             self._next_id += 1
             return f"{prefix}{self._next_id:08d}"
+
+    def next_uuid(self) -> str:
+        """A UUID (as the Supabase API's key ids are), deterministic per simulator run."""
+        with self._lock:
+            self._next_id += 1
+            return f"00000000-0000-4000-8000-{self._next_id:012d}"
+
+    def contract_violation(self, text: str) -> None:
+        with self._lock:
+            self.contract_violations.append(text)
 
     def record_call(self, **call: Any) -> dict:
         call.setdefault("at", time.time())
@@ -196,5 +211,12 @@ class SimulatorState:
                 "vercel_env": [
                     {k: v for k, v in e.items() if k != "value"} for e in self.vercel_env.values()
                 ],
-                "deployments": list(self.deployments.values()),
+                "deployments": [
+                    {k: v for k, v in d.items() if k != "polls"} for d in self.deployments.values()
+                ],
+                "vercel_production": {
+                    name: project["production"] for name, project in self.vercel_projects.items()
+                },
+                "pagerduty_incidents": [dict(i) for i in self.pd_incidents.values()],
+                "contract_violations": list(self.contract_violations),
             }

@@ -1,4 +1,5 @@
-"""PagerDuty: Events v2 (trigger/acknowledge/resolve) and REST (resolve, note, on-call).
+"""PagerDuty: Events v2 (trigger/acknowledge/resolve) and REST (find by key, resolve, note,
+on-call).
 
 Contracts: integrations/contracts/pagerduty_events.json and pagerduty_rest.json.
 """
@@ -78,9 +79,10 @@ class PagerDutyEventsClient(HttpClient):
 
 
 def _key(dedup_key: str) -> str:
-    """acknowledge/resolve name the alert by dedup_key; PagerDuty refuses a blank one."""
+    """acknowledge/resolve (and the REST search) name the alert by dedup_key; PagerDuty
+    refuses a blank one."""
     if not dedup_key or not dedup_key.strip():
-        raise ValueError("acknowledge and resolve need the alert's dedup_key")
+        raise ValueError("acknowledge, resolve and the search need the alert's dedup_key")
     return dedup_key
 
 
@@ -158,9 +160,15 @@ class PagerDutyRestClient(HttpClient):
         )
         return response_json(response) or {}
 
-    def incident_note(self, incident_id: str, *, content: str) -> dict:
-        """The former name of `incident_note_add`."""
-        return self.incident_note_add(incident_id, content)
+    def incidents_by_key(self, incident_key: str, *, open_only: bool = False) -> list[dict]:
+        """The incidents whose de-duplication key (an Events v2 `dedup_key`) is this one;
+        `open_only`: triggered or acknowledged only. How an alert we raised through Events v2
+        is found again to resolve or annotate it through REST."""
+        params: dict[str, Any] = {"incident_key": _key(incident_key), "date_range": "all"}
+        if open_only:
+            params["statuses[]"] = ["triggered", "acknowledged"]
+        body = response_json(self.request("GET", "/incidents", params=params)) or {}
+        return body.get("incidents", [])
 
     def oncalls(self, escalation_policy_ids: list[str], *, earliest: bool = True) -> list[dict]:
         """Who is on call now for these escalation policies (one entry per level and user

@@ -111,7 +111,7 @@ def leak_world(*, aws_env: dict) -> dict:
     from integrations.clients.vercel import VercelClient
     from rotation.models import SupabaseProject
 
-    mgmt = SupabaseManagementClient(project_ref="prodref")
+    mgmt = SupabaseManagementClient(project_ref="easymoprodprojectref")
     leaked = mgmt.api_key_create(name="service_role_2025")
     new = mgmt.api_key_create(name="service_role_2026")
     secrets = boto3.client(
@@ -130,7 +130,7 @@ def leak_world(*, aws_env: dict) -> dict:
     project, _ = SupabaseProject.objects.get_or_create(
         environment="production",
         defaults=dict(
-            project_ref="prodref",
+            project_ref="easymoprodprojectref",
             primary_owner="Grace Owner",
             owner_email="grace@example.com",
             owner_slack="U0GRACE",

@@ -27,7 +27,7 @@ def test_supabase_function_status_and_auth_header(simulator):
     simulator.set_function_status("voucher-png", "THROTTLED")
     assert client.function("voucher-png")["status"] == "THROTTLED"
     call = simulator.calls("supabase_management")[-1]
-    assert call["path"] == "/v1/projects/simproject/functions/voucher-png"
+    assert call["path"] == "/v1/projects/opsportaldemoproject/functions/voucher-png"
     assert call["headers"]["authorization"] == "Bearer sim-access-token"
 
 
@@ -126,18 +126,25 @@ def test_vercel_invalid_env_is_refused_before_sending(simulator, targets, kind):
 
 def test_vercel_redeploy_and_poll_until_ready(simulator):
     client = VercelClient()
-    deployment = client.redeploy(deployment_id="dpl_old")
+    current = client.production_deployment()
+    deployment = client.redeploy_production()
     assert deployment["readyState"] == "QUEUED"
     assert client.deployment_wait(deployment["id"], interval=0.01) == "READY"
+    # The new build now serves production: the next redeploy starts from it.
+    assert client.production_deployment()["id"] == deployment["id"] != current["id"]
+    assert simulator.calls("vercel", "POST")[-1]["body"]["deploymentId"] == current["id"]
 
 
-def test_vercel_failed_deploy_raises(simulator):
-    simulator.set_deploy_result("ERROR")
+@pytest.mark.parametrize("result", ["ERROR", "CANCELED", "BLOCKED"])
+def test_vercel_failed_deploy_raises(simulator, result):
+    simulator.set_deploy_result(result)
     client = VercelClient()
-    deployment = client.redeploy()
+    current = client.production_deployment()
+    deployment = client.redeploy_production()
     with pytest.raises(IntegrationError) as exc:
         client.deployment_wait(deployment["id"], interval=0.01)
-    assert exc.value.code == "deployment_error"
+    assert exc.value.code == f"deployment_{result.lower()}"
+    assert client.production_deployment()["id"] == current["id"]  # production untouched
 
 
 @pytest.mark.parametrize(
@@ -194,11 +201,16 @@ def test_pagerduty_events_faults(simulator, settings, fault, error):
         PagerDutyEventsClient().trigger(summary="s", source="opsportal")
 
 
-def test_pagerduty_rest_resolve_and_note_send_from(simulator):
+def test_pagerduty_rest_finds_resolves_and_notes_the_incident_events_opened(simulator):
+    PagerDutyEventsClient().trigger(summary="Key leaked", source="opsportal", dedup_key="leak-1")
     client = PagerDutyRestClient()
-    assert client.incident_resolve("PINC1")["incident"]["status"] == "resolved"
-    assert client.incident_note("PINC1", content="rotated")["note"]["content"] == "rotated"
-    call = simulator.calls("pagerduty")[-1]
+    [incident] = client.incidents_by_key("leak-1", open_only=True)
+    assert incident["status"] == "triggered"
+    assert client.incident_note_add(incident["id"], "rotated")["note"]["content"] == "rotated"
+    assert client.incident_resolve(incident["id"])["incident"]["status"] == "resolved"
+    assert client.incidents_by_key("leak-1", open_only=True) == []
+    assert [i["status"] for i in client.incidents_by_key("leak-1")] == ["resolved"]
+    call = simulator.calls("pagerduty", "PUT")[-1]
     assert call["headers"]["from"] == "ops@example.com"
     assert call["headers"]["authorization"] == "Token token=sim-pagerduty-key"
     assert call["headers"]["accept"] == "application/vnd.pagerduty+json;version=2"
@@ -207,21 +219,28 @@ def test_pagerduty_rest_resolve_and_note_send_from(simulator):
 def test_pagerduty_rest_without_from_email_is_not_configured(simulator, settings):
     settings.PAGERDUTY_FROM_EMAIL = ""
     with pytest.raises(NotConfigured):
-        PagerDutyRestClient().incident_resolve("PINC1")
+        PagerDutyRestClient().incident_resolve("PSIM0001")
+    assert simulator.calls("pagerduty") == []
+
+
+def test_pagerduty_rest_unknown_incident_is_not_found(simulator):
+    with pytest.raises(Rejected) as exc:
+        PagerDutyRestClient().incident_resolve("PNOPE00")
+    assert (exc.value.status, exc.value.code) == (404, "2100")
 
 
 @pytest.mark.parametrize(
     ("fault", "error", "code"),
     [
         ({"revoked": True}, Rejected, "2006"),
-        ({"status": 429}, RateLimited, "429"),
-        ({"status": 500}, Unavailable, ""),
+        ({"status": 429}, RateLimited, "2020"),
+        ({"status": 500}, Unavailable, "2000"),
     ],
 )
 def test_pagerduty_rest_faults(simulator, fault, error, code):
     simulator.set_fault("pagerduty", **fault)
     with pytest.raises(error) as exc:
-        PagerDutyRestClient().incident_resolve("PINC1")
+        PagerDutyRestClient().incident_resolve("PSIM0001")
     assert exc.value.code == code
 
 

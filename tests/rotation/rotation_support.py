@@ -60,6 +60,14 @@ class World:
     def function_secret(self, name=FUNCTION_SECRET):
         return self.sim.state_obj.secrets.get(name)
 
+    def builds(self):
+        """The deployments the rotation started (the simulator's first one is not one)."""
+        return [d for d in self.sim.state()["deployments"] if d.get("source")]
+
+    def production(self, project="station-web"):
+        """The id of the deployment serving production now."""
+        return self.sim.state()["vercel_production"][project]
+
     def api_key_ids(self):
         return set(self.sim.state_obj.api_keys)
 
@@ -78,7 +86,7 @@ def world(simulator, aws, settings, db):
     settings.ROTATION_DEPLOY_POLL_SECONDS = 0.01
     settings.ROTATION_DEPLOY_TIMEOUT_SECONDS = 5
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    mgmt = SupabaseManagementClient(project_ref="prodref")
+    mgmt = SupabaseManagementClient(project_ref="easymoprodprojectref")
     leaked = mgmt.api_key_create(name="service_role_2025")
     new = mgmt.api_key_create(name="service_role_2026")
     aws.create_secret(Name=SECRET_ID, SecretString=leaked["api_key"])
@@ -89,7 +97,7 @@ def world(simulator, aws, settings, db):
     mgmt.secrets_set({FUNCTION_SECRET: leaked["api_key"]})
     project = SupabaseProject.objects.create(
         environment="production",
-        project_ref="prodref",
+        project_ref="easymoprodprojectref",
         primary_owner="Grace Owner",
         owner_email="grace@example.com",
         owner_slack="U0GRACE",

@@ -33,6 +33,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name}={value}")
         self.stdout.flush()
         moto = self._start_moto(host, aws_port) if aws_port else None
+        if moto is not None:  # GET /_control/settings hands these out too (demo --leak)
+            sim.add_settings(
+                AWS_SECRETS_ENDPOINT_URL=f"http://{host}:{aws_port}",
+                SECRETS_MANAGER_ENABLED=True,
+                AWS_REGION=os.environ.get("AWS_REGION", "eu-west-1"),
+            )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -82,8 +82,8 @@ class Command(BaseCommand):
         from rotation.models import SupabaseProject
 
         for env, ref, prefix, owner, slack in [
-            ("production", "easymoprod", "prod", "Grace Mukamana", "U0PRODOWNER"),
-            ("staging", "easymostg", "stg", "Eric Habimana", "U0STGOWNER"),
+            ("production", "easymoprodprojectref", "prod", "Grace Mukamana", "U0PRODOWNER"),
+            ("staging", "easymostagingproject", "stg", "Eric Habimana", "U0STGOWNER"),
         ]:
             SupabaseProject.objects.get_or_create(
                 environment=env,

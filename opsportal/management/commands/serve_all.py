@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand
 
 SIMULATOR_PORT = 8787
+AWS_PORT = 8788  # moto, started by `simulate` (the Makefile's SIM and SIM_AWS name both)
 
 
 class Command(BaseCommand):
@@ -14,8 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--simulator-port", type=int, default=SIMULATOR_PORT)
+        parser.add_argument("--aws-port", type=int, default=AWS_PORT)
 
-    def handle(self, *args, addr, **options):
+    def handle(self, *args, addr, simulator_port, aws_port, **options):
         manage = [sys.executable, "manage.py"]
         commands = {
             "web": [*manage, "runserver", addr, "--noreload"],
@@ -24,7 +27,14 @@ class Command(BaseCommand):
         from django.core.management import get_commands
 
         if "simulate" in get_commands():
-            commands["simulator"] = [*manage, "simulate", "--port", str(SIMULATOR_PORT)]
+            commands["simulator"] = [
+                *manage,
+                "simulate",
+                "--port",
+                str(simulator_port),
+                "--aws-port",
+                str(aws_port),
+            ]
         procs = {
             name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()
         }
