@@ -1,17 +1,37 @@
 """The dry run: every call the saga would make, in order, with key values masked.
 
-Nothing is called and nothing is read from Secrets Manager: the plan is built from the
-run and the project registry alone.
+Nothing is changed and nothing is read from Secrets Manager: the plan is built from the
+run and the project registry, plus one read — Vercel's current production deployment, so
+the plan names the deployment step 3 would redeploy.
 """
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 
 from integrations.clients.supabase_admin import project_url
+from integrations.clients.vercel import VercelClient
+from integrations.errors import IntegrationError
 from rotation.models import RotationRun, RotationStep
 
 NEW = "[new key from Secrets Manager, masked]"
 OLD = "[leaked key from AWSPREVIOUS, masked]"
+
+
+def _vercel_redeploy(project) -> list[str]:
+    """Which deployment step 3 would redeploy: the one serving production now."""
+    if not project.vercel_env_vars or not project.vercel_project:
+        return []
+    name = project.vercel_project
+    try:
+        current = VercelClient(project=name).production_deployment()["id"]
+    except IntegrationError as exc:  # the plan still shows; the run looks it up again
+        current = f"<not found now: {exc}>"
+    return [
+        f"Vercel GET /v7/deployments?projectId={name}&target=production&state=READY&limit=1: "
+        f"production is deployment {current}",
+        f"Vercel POST /v13/deployments?forceNew=1 {{name: {name}, project: {name}, "
+        f"deploymentId: {current}, target: production}}: would redeploy {current}",
+    ]
 
 
 def rotation_plan(run: RotationRun) -> list[str]:
@@ -39,8 +59,8 @@ def rotation_plan(run: RotationRun) -> list[str]:
             f"type: encrypted, target: {targets}}}"
             for name in project.vercel_env_vars
         ]
+        + _vercel_redeploy(project)
         + [
-            f"Vercel POST /v13/deployments {{name: {vercel}, target: production}}",
             f"Vercel GET /v13/deployments/<id> every {settings.ROTATION_DEPLOY_POLL_SECONDS}s "
             f"until READY (at most {settings.ROTATION_DEPLOY_TIMEOUT_SECONDS}s)",
         ],

@@ -43,13 +43,17 @@ def update_vercel(saga: Saga, step) -> tuple[str, dict]:
     missing = [n for n in project.vercel_env_vars if n not in listed]
     if missing:
         raise StepFailed(f"Vercel does not list {', '.join(missing)} after the update.")
-    deployment = client.redeploy(target="production")
-    deployment_id = deployment.get("id", "")
+    # A project not deployed from git can only be redeployed from an existing deployment:
+    # the one serving production now, rebuilt with the new variables (forceNew).
+    current = client.production_deployment()
+    saga.log(f"Vercel redeploys production deployment {current['id']}")
+    deployment_id = client.redeploy_production(deployment=current).get("id", "")
     if not deployment_id:
         raise StepFailed("Vercel started no deployment.")
     saga.log(f"Vercel deployment {deployment_id} started; waiting until READY")
-    step.data = {"deployment_id": deployment_id}
+    step.data = {"deployment_id": deployment_id, "redeployed": current["id"]}
     step.save(update_fields=["data"])
+    # ERROR/CANCELED/BLOCKED raise DeploymentFailed: the saga rolls the targets back.
     state = client.deployment_wait(
         deployment_id,
         timeout=settings.ROTATION_DEPLOY_TIMEOUT_SECONDS,
@@ -57,8 +61,12 @@ def update_vercel(saga: Saga, step) -> tuple[str, dict]:
     )
     return (
         f"{len(project.vercel_env_vars)} env var(s) hold {saga.run.new_fingerprint}; "
-        f"deployment {deployment_id} {state}",
-        {"deployment_id": deployment_id, "env_vars": list(project.vercel_env_vars)},
+        f"deployment {deployment_id} (redeploy of {current['id']}) {state}",
+        {
+            "deployment_id": deployment_id,
+            "redeployed": current["id"],
+            "env_vars": list(project.vercel_env_vars),
+        },
     )
 
 

@@ -178,15 +178,6 @@ class VercelClient(HttpClient):
             or {}
         )
 
-    def redeploy(self, *, deployment_id: str = "", target: str = "production") -> dict:
-        """Deprecated: kept for the rotation saga until it calls `redeploy_production`.
-        Without `deployment_id` this sends {"name", "target"}, which Vercel refuses for a
-        project that is not deployed from git."""
-        payload = {"name": self.project, "target": target}
-        if deployment_id:
-            payload["deploymentId"] = deployment_id
-        return self._json("POST", "/v13/deployments", params=self._params(), json=payload) or {}
-
     def deployment(self, deployment_id: str) -> dict:
         path = f"/v13/deployments/{quote(deployment_id, safe='')}"
         return self._json("GET", path, params=self._params()) or {}

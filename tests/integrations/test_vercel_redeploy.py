@@ -122,9 +122,10 @@ def test_old_redeploy_body_is_refused_by_the_vercel_contract(
     create = respx_mock.post(f"{API}/v13/deployments").respond(
         200, json={"id": "dpl_x", "readyState": "QUEUED"}
     )
+    client = VercelClient()
     with vendor_contracts.expect() as caught:
-        with pytest.raises(VendorContractViolation):
-            VercelClient().redeploy(target="production")
+        with pytest.raises(VendorContractViolation):  # what the deprecated redeploy() sent
+            client.request("POST", "/v13/deployments", json={"name": "p", "target": "production"})
     assert not create.called  # refused before it left
     assert [(v.where, v.message.split(" (")[0]) for v in caught] == [
         ("body", "needs one of: deploymentId | files | gitSource")

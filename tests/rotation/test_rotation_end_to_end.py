@@ -16,6 +16,7 @@ def test_full_rotation_puts_the_new_key_everywhere_and_revokes_the_leaked_one(
     world, rotate, admin_user, second_admin
 ):
     assert world.accepted(world.leaked) and world.accepted(world.new)
+    before = world.production()
 
     run = rotate()
 
@@ -27,8 +28,9 @@ def test_full_rotation_puts_the_new_key_everywhere_and_revokes_the_leaked_one(
     assert world.leaked_id not in world.api_key_ids()
     assert not world.accepted(world.leaked) and world.accepted(world.new)
     assert world.aws.get_secret_value(SecretId=SECRET_ID)["SecretString"] == world.new
-    deployments = world.sim.state()["deployments"]
-    assert [d["readyState"] for d in deployments] == ["READY"]
+    [build] = world.builds()  # one redeploy, of what served production, now serving it
+    assert build["readyState"] == "READY" and build["id"] == world.production()
+    assert run.steps.get(number=3).data["redeployed"] == build["source"] == before
     revoke = world.sim.calls("supabase_management", "DELETE")[-1]
     assert revoke["path"].endswith(f"/api-keys/{world.leaked_id}")
     assert revoke["query"]["was_compromised"] == "true"
