@@ -5,6 +5,8 @@ Slack and PagerDuty go through the integrations clients (timeouts, typed errors)
 e-mail goes through Django's mail backend (EMAIL_URL).
 """
 
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 
@@ -52,9 +54,43 @@ def pagerduty_trigger(*, summary: str, dedup_key: str, severity: str = "error", 
         raise _mapped(exc) from None
 
 
-def pagerduty_resolve(*, dedup_key: str) -> str:
+@dataclass(frozen=True)
+class PagerDutyClosed:
+    via: str  # "rest" or "events"
+    incidents: list[str] = field(default_factory=list)  # REST: the incidents resolved
+
+    def __str__(self) -> str:
+        if self.via == "events":
+            return "resolve event sent (Events v2)"
+        if not self.incidents:
+            return "no open PagerDuty incident with this key (REST): nothing to resolve"
+        return f"resolved {', '.join(self.incidents)} with a note (REST)"
+
+
+def pagerduty_close_route() -> str:
+    """How a page is closed: "rest" with a REST key and a From address (an incident resolved
+    in PagerDuty by a person, with a note saying why), else "events" (Events v2 resolve)."""
+    rest = PagerDutyRestClient()
+    return "rest" if rest.configured and rest.from_email else "events"
+
+
+def pagerduty_resolve(*, dedup_key: str, note: str = "") -> PagerDutyClosed:
+    """Close the PagerDuty incident of `dedup_key` (pagerduty_close_route says how).
+
+    Through REST: the open incidents with that incident key get the note, then are resolved
+    as PAGERDUTY_FROM_EMAIL. Through Events v2: a resolve event for the alert (no note)."""
     try:
-        return PagerDutyEventsClient().resolve(dedup_key=dedup_key)
+        if pagerduty_close_route() == "events":
+            PagerDutyEventsClient().resolve(dedup_key=dedup_key)
+            return PagerDutyClosed("events")
+        rest = PagerDutyRestClient()
+        resolved = []
+        for incident in rest.incidents_by_key(dedup_key, open_only=True):
+            if note:
+                rest.incident_note_add(incident["id"], note)
+            rest.incident_resolve(incident["id"])
+            resolved.append(incident["id"])
+        return PagerDutyClosed("rest", resolved)
     except IntegrationError as exc:
         raise _mapped(exc) from None
 

@@ -12,6 +12,7 @@ from incidents.engine.registry import (
 from incidents.outbound import (
     OutboundError,
     email_send,
+    pagerduty_close_route,
     pagerduty_resolve,
     pagerduty_trigger,
     slack_post,
@@ -88,9 +89,30 @@ def pagerduty_trigger_action(ctx: ActionContext) -> dict:
     "pagerduty_resolve", "Resolve the PagerDuty alert", tier="operational", safe_to_retry=True
 )
 def pagerduty_resolve_action(ctx: ActionContext) -> dict:
+    """The runbooks' "close the incident in PagerDuty": with a REST key, the PagerDuty
+    incident is resolved by a person (From) with a note; otherwise an Events v2 resolve."""
     dedup_key = _pd_dedup_key(ctx)
-    outbound(ctx, f"resolve PagerDuty alert {dedup_key}", pagerduty_resolve, dedup_key=dedup_key)
-    return {"dedup_key": dedup_key}
+    via = pagerduty_close_route()
+    how = (
+        f"REST: note + resolve as {settings.PAGERDUTY_FROM_EMAIL}"
+        if via == "rest"
+        else "Events v2 resolve"
+    )
+    note = (
+        f"Closed from OpsPortal incident #{ctx.incident.pk} ({ctx.incident.title}) "
+        f"by {ctx.actor_name}."
+    )
+    closed = outbound(
+        ctx,
+        f"close the PagerDuty incident {dedup_key} ({how})",
+        pagerduty_resolve,
+        dedup_key=dedup_key,
+        note=note,
+    )
+    if closed is None:  # dry run
+        return {"dedup_key": dedup_key, "via": via}
+    ctx.log(str(closed))
+    return {"dedup_key": dedup_key, "via": closed.via, "incidents": closed.incidents}
 
 
 @register(

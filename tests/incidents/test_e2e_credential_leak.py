@@ -75,7 +75,9 @@ def test_credential_leak_runbook_end_to_end(
     slack = [c["body"] for c in world.sim.calls("slack") if c["path"].endswith("postMessage")]
     assert any(b["channel"] == "#ops" and "rotated at 22:10 UTC" in b["text"] for b in slack)
     run_step(incident, "pagerduty_resolve", ops_user)
-    assert world.sim.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    [page] = world.sim.state()["pagerduty_incidents"]  # resolved through REST, with a note
+    assert page["status"] == "resolved"
+    assert page["notes"][0]["content"].startswith(f"Closed from OpsPortal incident #{incident.pk}")
     incident_status_set(incident=incident, status="resolved", actor=admin_user)
     assert AuditEntry.objects.filter(incident_id=incident.pk, action="incident.resolved").exists()
     incident.refresh_from_db()

@@ -78,5 +78,7 @@ def test_dispatcher_stall_runbook_end_to_end(
     assert AuditEntry.objects.filter(action="incident_resolution", incident_id=incident.pk).exists()
     assert AuditEntry.objects.filter(action="campaign.replay").exists()
     run_step(incident, "pagerduty_resolve", ops_user)
-    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    # With the REST key: the incident is looked up by its key (this one was never paged).
+    search = simulator.calls("pagerduty", "GET")[-1]["query"]
+    assert search["incident_key"] == f"opsportal-incident-{incident.pk}"
     incident_status_set(incident=incident, status="resolved", actor=ops_user)

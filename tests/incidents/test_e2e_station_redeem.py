@@ -90,7 +90,9 @@ def test_station_redeem_runbook_end_to_end(
     assert mail.outbox[-1].to == ["support@station-vendor.example"]
 
     run_step(incident, "pagerduty_resolve", ops_user)
-    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    # With the REST key: the incident is looked up by its key (this one was never paged).
+    search = simulator.calls("pagerduty", "GET")[-1]["query"]
+    assert search["incident_key"] == f"opsportal-incident-{incident.pk}"
     incident_status_set(incident=incident, status="resolved", actor=ops_user)
     assert AuditEntry.objects.filter(action="voucher.replaced", target_id=str(voucher.pk)).exists()
     incident.refresh_from_db()

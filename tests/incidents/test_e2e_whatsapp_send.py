@@ -99,7 +99,9 @@ def test_whatsapp_runbook_end_to_end(
     entry = AuditEntry.objects.get(action="incident_resolution")
     assert entry.incident_id == incident.pk and entry.data["summary"] == summary
     run_step(incident, "pagerduty_resolve", ops_user)
-    assert simulator.calls("pagerduty_events")[-1]["body"]["event_action"] == "resolve"
+    # With the REST key: the incident is looked up by its key (this one was never paged).
+    search = simulator.calls("pagerduty", "GET")[-1]["query"]
+    assert search["incident_key"] == f"opsportal-incident-{incident.pk}"
     incident_status_set(incident=incident, status="resolved", actor=ops_user)
     incident.refresh_from_db()
     assert f"campaigns.campaign {running_campaign.pk} Promo" in incident.postmortem_markdown
