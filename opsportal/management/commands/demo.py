@@ -20,9 +20,22 @@ DEMO_TARGETS = 200
 
 
 class Command(BaseCommand):
-    help = "Load demo data (idempotent): stations, vouchers, a campaign with targets, one user per role."
+    help = (
+        "Load demo data (idempotent): stations, vouchers, a campaign with targets, one user per "
+        "role. --leak (while `make run` runs): plant a leaked service-role key to rotate."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--leak",
+            action="store_true",
+            help="Also plant a leaked key in the running simulator and moto, open a Credential "
+            "Leak incident and print the three clicks that rotate it.",
+        )
+        parser.add_argument("--simulator", default="http://127.0.0.1:8787")
+        parser.add_argument("--portal", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, leak=False, simulator="", portal="", **options):
         with transaction.atomic():
             for role in ROLES:
                 staff_create(
@@ -37,6 +50,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:8} / {DEMO_PASSWORD}")
         for code, token in new_tokens:
             self.stdout.write(f"  station {code} token (shown once): {token}")
+        if leak:
+            from opsportal.demo_leak import leak_instructions, leak_plant
+
+            planted = leak_plant(simulator_url=simulator)
+            for line in leak_instructions(planted, portal_url=portal, simulator_url=simulator):
+                self.stdout.write(line)
 
     def _stations(self) -> list[tuple[str, str]]:
         issued = []
