@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from incidents.models import Incident
-from tests.incidents.conftest import sync_tasks  # noqa: F401  (fixture)
+from tests.incidents.conftest import *  # noqa: F403  (fixtures: sync_tasks)
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 from tests.rotation.rotation_support import SECRET_ID
 
@@ -36,9 +36,7 @@ def _printed(output: str, label: str) -> str:
 
 
 def _accepted(sim, key: str) -> bool:
-    answer = httpx.get(
-        f"{sim.url}/auth/v1/admin/users", headers={"apikey": key}, trust_env=False
-    )
+    answer = httpx.get(f"{sim.url}/auth/v1/admin/users", headers={"apikey": key}, trust_env=False)
     return answer.status_code == 200
 
 
@@ -53,8 +51,9 @@ def test_demo_leak_plants_a_leak_the_printed_recipe_rotates(stack, aws, sync_tas
     call_command("demo", "--leak", "--simulator", stack.url, stdout=out)
     output = out.getvalue()
 
-    leaked, leaked_id = _printed(output, "leaked key (simulator-only):"), _printed(
-        output, "leaked key id:"
+    leaked, leaked_id = (
+        _printed(output, "leaked key (simulator-only):"),
+        _printed(output, "leaked key id:"),
     )
     incident = Incident.objects.get(runbook_key="credential_leak")
     assert f"/admin/incidents/incident/{incident.pk}/work/" in output
