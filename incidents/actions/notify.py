@@ -86,7 +86,10 @@ def pagerduty_trigger_action(ctx: ActionContext) -> dict:
 
 
 @register(
-    "pagerduty_resolve", "Resolve the PagerDuty alert", tier="operational", safe_to_retry=True
+    "pagerduty_resolve",
+    "Close the PagerDuty incident (REST: resolve with a note; else an Events v2 resolve)",
+    tier="operational",
+    safe_to_retry=True,
 )
 def pagerduty_resolve_action(ctx: ActionContext) -> dict:
     """The runbooks' "close the incident in PagerDuty": with a REST key, the PagerDuty
