@@ -57,14 +57,21 @@ def pagerduty_trigger(*, summary: str, dedup_key: str, severity: str = "error", 
 @dataclass(frozen=True)
 class PagerDutyClosed:
     via: str  # "rest" or "events"
+    dedup_key: str
     incidents: list[str] = field(default_factory=list)  # REST: the incidents resolved
+    events_too: bool = False  # REST found none open: an Events v2 resolve went out as well
 
     def __str__(self) -> str:
         if self.via == "events":
             return "resolve event sent (Events v2)"
         if not self.incidents:
-            return "no open PagerDuty incident with this key (REST): nothing to resolve"
+            also = "; Events v2 resolve sent" if self.events_too else ""
+            return f"no open PagerDuty incident with this key (REST){also}"
         return f"resolved {', '.join(self.incidents)} with a note (REST)"
+
+    @property
+    def reference(self) -> str:
+        return ", ".join(self.incidents) or self.dedup_key
 
 
 def pagerduty_close_route() -> str:
@@ -78,11 +85,14 @@ def pagerduty_resolve(*, dedup_key: str, note: str = "") -> PagerDutyClosed:
     """Close the PagerDuty incident of `dedup_key` (pagerduty_close_route says how).
 
     Through REST: the open incidents with that incident key get the note, then are resolved
-    as PAGERDUTY_FROM_EMAIL. Through Events v2: a resolve event for the alert (no note)."""
+    as PAGERDUTY_FROM_EMAIL. Through Events v2: a resolve event for the alert (no note).
+    PagerDuty makes the incident of an Events v2 trigger asynchronously, so when REST finds
+    none open yet, an Events v2 resolve goes out too (a no-op for an alert already closed)."""
     try:
+        events = PagerDutyEventsClient()
         if pagerduty_close_route() == "events":
-            PagerDutyEventsClient().resolve(dedup_key=dedup_key)
-            return PagerDutyClosed("events")
+            events.resolve(dedup_key=dedup_key)
+            return PagerDutyClosed("events", dedup_key)
         rest = PagerDutyRestClient()
         resolved = []
         for incident in rest.incidents_by_key(dedup_key, open_only=True):
@@ -90,7 +100,10 @@ def pagerduty_resolve(*, dedup_key: str, note: str = "") -> PagerDutyClosed:
                 rest.incident_note_add(incident["id"], note)
             rest.incident_resolve(incident["id"])
             resolved.append(incident["id"])
-        return PagerDutyClosed("rest", resolved)
+        if not resolved and events.configured:
+            events.resolve(dedup_key=dedup_key)
+            return PagerDutyClosed("rest", dedup_key, events_too=True)
+        return PagerDutyClosed("rest", dedup_key, resolved)
     except IntegrationError as exc:
         raise _mapped(exc) from None
 

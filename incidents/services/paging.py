@@ -8,6 +8,8 @@ with backoff by the minute tick (`pages_retry_due`), a permanent one (not config
 refused) or the last attempt gives up; every outcome is a timeline entry, and a page that
 keeps failing shows as a banner on every page (incidents.degraded).
 
+The resolve goes through `outbound.pagerduty_resolve`: with a REST key (and From) the
+PagerDuty incident is resolved through REST with a note, else an Events v2 resolve.
 PagerDuty de-duplicates on our dedup key, so a re-sent trigger never pages twice; a Slack
 post whose answer timed out may have been posted: it is retried all the same (a second
 message beats a SEV1 nobody heard about).
@@ -174,7 +176,9 @@ def _deliver(page: IncidentPage) -> str:
         )
     if page.event == _E.ACKNOWLEDGE:
         return pagerduty_acknowledge(dedup_key=key)
-    return pagerduty_resolve(dedup_key=key)
+    # With a REST key this resolves the PagerDuty incident as PAGERDUTY_FROM_EMAIL, with a note.
+    note = f"Resolved in OpsPortal (incident #{incident.pk}: {incident.title})."
+    return pagerduty_resolve(dedup_key=key, note=note).reference
 
 
 def _skip_reason(page: IncidentPage) -> str:

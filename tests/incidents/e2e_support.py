@@ -105,6 +105,13 @@ def sim_pages(sim, action: str | None = None) -> list[dict]:
     return [b for b in bodies if action is None or b.get("event_action") == action]
 
 
+def sim_pd_incident(sim, dedup_key: str) -> dict:
+    """The simulated PagerDuty incident an Events v2 trigger opened for this key (the newest),
+    with its status and notes: with a REST key the portal resolves it through REST."""
+    found = [i for i in sim.state()["pagerduty_incidents"] if i["incident_key"] == dedup_key]
+    return found[-1] if found else {}
+
+
 def sim_slack_posts(sim) -> list[dict]:
     return [
         c["body"]

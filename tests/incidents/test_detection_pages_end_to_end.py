@@ -19,6 +19,7 @@ from tests.incidents.e2e_support import (
     pd_event,
     pd_post,
     sim_pages,
+    sim_pd_incident,
     sim_slack_posts,
     wait_for,
 )
@@ -143,8 +144,9 @@ def test_resolve_then_the_same_cause_within_the_cool_down_reopens_and_after_it_o
     assert wait_for(lambda: _pages_sent(incident, 2)), qcluster.log_tail()
 
     incident_status_set(incident=incident, status="resolved", actor=ops_user)
-    assert wait_for(lambda: sim_pages(simulator, "resolve")), qcluster.log_tail()
-    assert sim_pages(simulator, "resolve")[0]["dedup_key"] == incident.pagerduty_dedup_key
+    key = incident.pagerduty_dedup_key  # resolved through REST (the REST key is set)
+    resolved = wait_for(lambda: sim_pd_incident(simulator, key).get("status") == "resolved")
+    assert resolved, qcluster.log_tail()
     detectors_run_all(only=("double_redemption",))
     assert Incident.objects.count() == 1 and Incident.objects.get().status == "resolved"
 

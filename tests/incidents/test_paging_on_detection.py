@@ -11,7 +11,7 @@ from incidents.models import Incident, IncidentPage
 from incidents.services import incident_acknowledge, incident_status_set
 from incidents.tasks import incidents_tick
 from integrations.degraded import degraded_override
-from tests.incidents.e2e_support import sim_pages, sim_slack_posts
+from tests.incidents.e2e_support import sim_pages, sim_pd_incident, sim_slack_posts
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,11 @@ def test_acknowledging_and_resolving_here_acknowledge_and_resolve_the_alert(
         incident_status_set(incident=incident, status="resolved", actor=ops_user)
     events = [(b["event_action"], b["dedup_key"]) for b in sim_pages(simulator)]
     key = incident.pagerduty_dedup_key
-    assert events == [("trigger", key), ("acknowledge", key), ("resolve", key)]
+    assert events == [("trigger", key), ("acknowledge", key)]
+    page = sim_pd_incident(simulator, key)  # resolved through REST (the REST key is set)
+    assert (
+        page["status"] == "resolved" and f"incident #{incident.pk}" in page["notes"][0]["content"]
+    )
     assert incident.steps.get(key="pagerduty_resolve").status == "done"
 
 

@@ -117,7 +117,7 @@ def _pagerduty(sim) -> set[str]:
     assert incident["status"] == "acknowledged"
     assert rest.incident_note_add(incident["id"], "walked")["note"]["content"] == "walked"
     assert rest.incident_resolve(incident["id"], resolution="walk done")["incident"]["status"]
-    assert rest.oncalls(["PEP1", "PEP2"])[0]["user"]["summary"] == "Sim On-Call"
+    assert rest.oncalls(["PEP1", "PEP2"])[0]["user"]["summary"] == "Ada Oncall"
     second = events.trigger(summary="Walk 2", source="opsportal", dedup_key="walk-2")
     assert events.resolve(dedup_key=second) == "walk-2"
     assert [i["status"] for i in sim.state()["pagerduty_incidents"]] == ["resolved", "resolved"]
