@@ -27,6 +27,11 @@ class SitePolicy(AuditedChangesMixin):
         return super().lookup_allowed(lookup, value, request)
 
 
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+
 class OpsPortalAdminSite(admin.AdminSite):
     site_header = "OpsPortal"
     site_title = "OpsPortal"
@@ -61,3 +66,23 @@ class OpsPortalAdminSite(admin.AdminSite):
         if request.method == "POST" and response.status_code == 302:
             password_changed(request=request, user=request.user)
         return response
+
+    def get_urls(self):
+        return [
+            path("search/", self.admin_view(require_GET(self.search_view)), name="portal_search"),
+        ] + super().get_urls()
+
+    def search_view(self, request):
+        """The header's search box: every kind this person may read (opsportal/search.py)."""
+        from opsportal.search import MAX_QUERY, search_everything
+
+        q = " ".join(request.GET.get("q", "").split())[:MAX_QUERY]
+        kinds = search_everything(q=q, user=request.user)
+        context = {
+            **self.each_context(request),
+            "title": f"Find “{q}”" if q else "Find",
+            "search_q": q,
+            "kinds": kinds,
+            "found": sum(len(k.hits) for k in kinds),
+        }
+        return TemplateResponse(request, "opsportal/search.html", context)
