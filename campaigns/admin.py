@@ -1,26 +1,27 @@
 """Campaign admin: Start / Stop / Replay, target upload, test send, export, live progress.
 
 Thin: each view checks a permission, calls one service, and reports the outcome
-as a message. The rules live in services.py.
+as a message. The rules live in services.py; which buttons a page shows, in controls.py.
+The progress panel (state in words, counts, the buttons that apply) is one fragment,
+rendered in the page and re-fetched by it while the campaign runs (`progress/`).
 """
 
-import base64
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
+from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from audit.admin import HistoryAdmin
-from campaigns import selectors, services
+from campaigns import admin_views, services
+from campaigns.controls import CONTROLS, control_applies
 from campaigns.errors import CampaignError
-from campaigns.imports import targets_import
 from campaigns.models import Campaign, SendResult, Target
 from campaigns.notifications import notifications_view
 from campaigns.outcomes import TARGET_FIELDS
+from campaigns.progress import campaigns_progress
 
 # What the services and the dispatcher keep: shown, never edited by form.
 TIMELINE_FIELDS = [
@@ -38,11 +39,12 @@ TIMELINE_FIELDS = [
 class CampaignAdmin(admin.ModelAdmin):
     list_display = [
         "name",
-        "state",
+        "state_words",
+        "progress",
         "template",
         "throttle_per_minute",
         "time_zone",
-        "last_progress_at",
+        "last_progress",
     ]
     list_filter = ["state"]
     search_fields = ["name", "template"]
@@ -71,6 +73,35 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # sends happened; keep the record
+
+    # --- the list: state in words and progress, one grouped query for the whole page -------
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = list(changelist.result_list)
+        for row in campaigns_progress(changelist.result_list):
+            row["campaign"].progress_row = row
+        return changelist
+
+    @admin.display(description="State", ordering="state")
+    def state_words(self, obj):
+        row = getattr(obj, "progress_row", None)
+        if row is None:
+            return obj.state
+        words = row["words"]
+        return format_html(
+            '<span class="pill pill-{}" data-state="{}">{}</span>', words.tone, obj.state, words
+        )
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        row = getattr(obj, "progress_row", None)
+        return render_to_string("campaigns/list_progress.html", {"row": row}) if row else ""
+
+    @admin.display(description="Last progress", ordering="last_progress_at")
+    def last_progress(self, obj):
+        # The project's `when` filter (relative + local time, UTC on hover), via its template.
+        return render_to_string("campaigns/when.html", {"value": obj.last_progress_at})
 
     def has_control_permission(self, request):
         # The rule is the services' own (they refuse anyone else); here it hides the buttons.
@@ -111,13 +142,18 @@ class CampaignAdmin(admin.ModelAdmin):
                 name="campaigns_campaign_control",
             ),
             path(
+                "<int:campaign_id>/progress/",
+                wrap(admin_views.progress_view),
+                name="campaigns_campaign_progress",
+            ),
+            path(
                 "<int:campaign_id>/upload/",
-                wrap(self.upload_view),
+                wrap(admin_views.upload_view),
                 name="campaigns_campaign_upload",
             ),
             path(
                 "<int:campaign_id>/send-test/",
-                wrap(self.send_test_view),
+                wrap(admin_views.send_test_view),
                 name="campaigns_campaign_send_test",
             ),
             path("notifications/", wrap(notifications_view), name="campaigns_notifications"),
@@ -126,11 +162,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = extra_context or {}
         if object_id and object_id.isdigit():
-            extra["campaign_status"] = _status_or_none(int(object_id))
-            extra["can_control"] = self.has_control_permission(request)
-            extra["can_send_test"] = request.user.has_perm("campaigns.send_test_message")
-            extra["can_upload"] = request.user.has_perm("campaigns.add_target")
-            extra["can_export"] = request.user.has_perm("campaigns.export_targets")
+            campaign = Campaign.objects.filter(pk=int(object_id)).first()
+            if campaign is not None:
+                extra["panel"] = admin_views.panel_context(campaign, request.user)
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def control_view(self, request, campaign_id: int, action: str):
@@ -143,82 +177,22 @@ class CampaignAdmin(admin.ModelAdmin):
         }.get(action)
         if service is None:
             raise PermissionDenied
-        queryset = Campaign.objects.filter(pk=campaign_id)
+        campaign = get_object_or_404(Campaign, pk=campaign_id)
+        if not control_applies(key=action, state=campaign.state):
+            # A button from a page that is out of date (the campaign moved on meanwhile).
+            messages.warning(
+                request,
+                f"{campaign}: {CONTROLS[action].label} does nothing now: "
+                f"the campaign is {campaign.state}.",
+            )
+            return HttpResponseRedirect(_change_url(campaign_id))
         self._run(
             request,
-            queryset,
+            Campaign.objects.filter(pk=campaign_id),
             service,
             {"start": "started", "stop": "stopped", "replay": "replayed"}[action],
         )
         return HttpResponseRedirect(_change_url(campaign_id))
-
-    def upload_view(self, request, campaign_id: int):
-        if not request.user.has_perm("campaigns.add_target"):
-            raise PermissionDenied
-        campaign = get_object_or_404(Campaign, pk=campaign_id)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": campaign,
-            "title": f"Upload targets: {campaign}",
-            "region": request.POST.get("region") or settings.CAMPAIGN_DEFAULT_REGION,
-        }
-        if request.method == "POST":
-            upload = request.FILES.get("file")
-            region = (request.POST.get("region") or settings.CAMPAIGN_DEFAULT_REGION)[:2]
-            if upload is None:
-                messages.error(request, "Choose a CSV file.")
-            else:
-                try:
-                    result = targets_import(
-                        campaign_id=campaign_id,
-                        data=upload.read(),
-                        region=region,
-                        actor=request.user,
-                    )
-                except CampaignError as exc:
-                    messages.error(request, f"{exc.code}: {exc.detail}")
-                    return HttpResponseRedirect(_change_url(campaign_id))
-                if result.ok:
-                    messages.success(
-                        request,
-                        f"{result.created} targets added, {result.unchanged} already present.",
-                    )
-                    return HttpResponseRedirect(_change_url(campaign_id))
-                report = base64.b64encode(result.report_csv().encode()).decode()
-                context.update(
-                    {
-                        "errors": result.errors[:200],
-                        "error_count": len(result.errors),
-                        "report_href": f"data:text/csv;base64,{report}",
-                    }
-                )
-        return TemplateResponse(request, "campaigns/upload.html", context)
-
-    def send_test_view(self, request, campaign_id: int):
-        if not request.user.has_perm("campaigns.send_test_message"):
-            raise PermissionDenied
-        if request.method == "POST":
-            try:
-                message_id = services.campaign_send_test(
-                    campaign_id=campaign_id,
-                    phone=request.POST.get("phone", ""),
-                    actor=request.user,
-                )
-                messages.success(request, f"Test message sent ({message_id}).")
-            except CampaignError as exc:
-                # The runbook's toast: `send_failed` with the provider's error code.
-                messages.error(
-                    request, f"Test message failed — {exc.code}: {exc.detail}", extra_tags="toast"
-                )
-        return HttpResponseRedirect(_change_url(campaign_id))
-
-
-def _status_or_none(campaign_id: int):
-    try:
-        return selectors.campaign_status(campaign_id=campaign_id)
-    except CampaignError:
-        return None
 
 
 def _change_url(campaign_id: int) -> str:

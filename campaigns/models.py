@@ -40,6 +40,9 @@ class Campaign(models.Model):
     # Campaign-wide backoff after a throttling answer (Retry-After or exponential default).
     backoff_until = models.DateTimeField(null=True, blank=True)
     backoff_level = models.PositiveSmallIntegerField(default=0)
+    # The provider's Retry-After (seconds) behind the current backoff; None when the wait is
+    # our own exponential one. Shown as "backing off until 10:42 (provider asked for 60 s)".
+    backoff_retry_after = models.FloatField(null=True, blank=True)
     # When the dispatcher next intends to send (quiet hours end, backoff end, next retry).
     next_send_at = models.DateTimeField(null=True, blank=True)
 

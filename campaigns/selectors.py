@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.verify_export import csv_escape
 from campaigns.errors import CampaignNotFound
 from campaigns.models import Campaign, SendResult, Target
+from campaigns.progress import campaigns_progress
 
 # WhatsApp's default throughput per number (external-apis.md): above it the provider throttles.
 PROVIDER_DEFAULT_PER_MINUTE = 80 * 60
@@ -200,28 +201,4 @@ def campaigns_active_progress(*, limit: int = 8) -> dict:
         )[: limit + 1]
     )
     more, campaigns = len(campaigns) > limit, campaigns[:limit]
-    counts: dict[int, dict[str, int]] = {
-        c.pk: {s: 0 for s in Target.Status.values} for c in campaigns
-    }
-    for row in (
-        Target.objects.filter(campaign_id__in=list(counts))
-        .values("campaign_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        counts[row["campaign_id"]][row["status"]] = row["n"]
-    rows = []
-    for campaign in campaigns:
-        c = counts[campaign.pk]
-        total = sum(c.values())
-        done = total - c[Target.Status.PENDING]
-        rows.append(
-            {
-                "campaign": campaign,
-                "counts": c,
-                "total": total,
-                "done": done,
-                "percent": round(100 * done / total) if total else 0,
-            }
-        )
-    return {"rows": rows, "more": more}
+    return {"rows": campaigns_progress(campaigns), "more": more}

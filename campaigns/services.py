@@ -16,6 +16,7 @@ from django.utils import timezone
 
 import audit
 from campaigns import leases
+from campaigns.controls import CONTROL_PERMISSION, control_applies
 from campaigns.errors import (
     CampaignError,
     CampaignNotFound,
@@ -30,7 +31,6 @@ from campaigns.phones import phone_normalise
 from integrations.clients.edge_functions import SendWhatsAppClient
 from integrations.errors import IntegrationError
 
-CONTROL_PERMISSION = "campaigns.control_campaign"
 KICK_AHEAD_SECONDS = 30  # the watchdog runs every minute: wake campaigns a little early
 HEARTBEAT_RETENTION = dt.timedelta(days=1)
 
@@ -70,8 +70,9 @@ def campaign_start(*, campaign_id: int, actor) -> Campaign:
     state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
     if state is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
-    if state == Campaign.State.COMPLETED:
-        raise InvalidState("the campaign is completed")
+    # Starting a running campaign is a no-op (contracts.md); the rest follow campaigns.controls.
+    if state != Campaign.State.RUNNING and not control_applies(key="start", state=state):
+        raise InvalidState(f"a {state} campaign cannot be started")
     if state != Campaign.State.RUNNING and whatsapp_is_red():  # may probe: outside the lock
         raise IntegrationUnhealthy("the WhatsApp Edge Function probe is red")
     return _start_locked(campaign_id=campaign_id, actor=actor)
@@ -80,10 +81,10 @@ def campaign_start(*, campaign_id: int, actor) -> Campaign:
 @transaction.atomic
 def _start_locked(*, campaign_id: int, actor) -> Campaign:
     campaign = _locked(campaign_id)
-    if campaign.state == Campaign.State.COMPLETED:
-        raise InvalidState("the campaign is completed")
     if campaign.state == Campaign.State.RUNNING:
         return campaign
+    if not control_applies(key="start", state=campaign.state):
+        raise InvalidState(f"a {campaign.state} campaign cannot be started")
     now = timezone.now()
     previous = campaign.state
     campaign.state = Campaign.State.RUNNING
@@ -92,6 +93,7 @@ def _start_locked(*, campaign_id: int, actor) -> Campaign:
     campaign.last_progress_at = now
     campaign.backoff_until = None
     campaign.backoff_level = 0
+    campaign.backoff_retry_after = None
     campaign.next_send_at = None
     campaign.save(
         update_fields=[
@@ -100,6 +102,7 @@ def _start_locked(*, campaign_id: int, actor) -> Campaign:
             "last_progress_at",
             "backoff_until",
             "backoff_level",
+            "backoff_retry_after",
             "next_send_at",
             "updated_at",
         ]
@@ -153,8 +156,8 @@ def campaign_replay(*, campaign_id: int, actor) -> Campaign:
     state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
     if state is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
-    if state == Campaign.State.COMPLETED:
-        raise InvalidState("the campaign is completed")
+    if not control_applies(key="replay", state=state):
+        raise InvalidState(f"a {state} campaign has no dispatcher to replay")
     if whatsapp_is_red():
         raise IntegrationUnhealthy("the WhatsApp Edge Function probe is red")
     with transaction.atomic():
@@ -186,8 +189,11 @@ def campaign_reschedule_after(*, campaign_id: int, seconds: float, actor) -> Cam
     campaign = _locked(campaign_id)
     until = timezone.now() + dt.timedelta(seconds=float(seconds))
     campaign.backoff_until = until
+    campaign.backoff_retry_after = float(seconds)  # the Retry-After honoured by hand
     campaign.next_send_at = until
-    campaign.save(update_fields=["backoff_until", "next_send_at", "updated_at"])
+    campaign.save(
+        update_fields=["backoff_until", "backoff_retry_after", "next_send_at", "updated_at"]
+    )
     audit.record(
         action="campaign.reschedule",
         actor=actor,
@@ -204,6 +210,8 @@ def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "")
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id}")
+    if not control_applies(key="send_test", state=campaign.state):
+        raise InvalidState(f"a {campaign.state} campaign sends no test messages")
     try:
         to = phone_normalise(phone, region=region or settings.CAMPAIGN_DEFAULT_REGION)
     except ValueError as exc:

@@ -66,7 +66,7 @@ class CampaignBackoff:
         self.pacer.pause_until(time.monotonic() + wait)
         until = self.clock() + dt.timedelta(seconds=wait)
         outcome.next_attempt_at = until
-        self._persist(until, level)
+        self._persist(until, level, wait)
 
     def succeeded(self) -> None:
         """A send went through: the level returns to 0 with the next progress write."""
@@ -79,12 +79,16 @@ class CampaignBackoff:
             due, self._succeeded = self._succeeded, False
         return due
 
-    def _persist(self, until: dt.datetime, level: int | None) -> None:
+    def _persist(self, until: dt.datetime, level: int | None, wait: float) -> None:
         # A separate connection: the lane's own transaction holds target locks until its
         # batch is written, and the backoff must be visible to every worker now.
         def write():
             try:
-                fields = {"backoff_until": until, "next_send_at": until}
+                fields = {
+                    "backoff_until": until,
+                    "next_send_at": until,
+                    "backoff_retry_after": None if level is not None else wait,
+                }
                 if level is not None:
                     fields["backoff_level"] = min(level + 1, MAX_LEVEL)
                 Campaign.objects.filter(pk=self.campaign_id).update(**fields)
