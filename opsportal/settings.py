@@ -99,8 +99,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Health checks cost a `SELECT 1` round trip per request; off unless the network drops idle links.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run`: web, worker and the dispatcher share one file. WAL lets readers go on while
+    # one writer writes; the busy timeout makes a writer wait its turn instead of failing;
+    # IMMEDIATE takes the write lock at BEGIN (no deadlocked upgrades). Writers keep their
+    # transactions short (the dispatcher sends outside them: campaigns/dispatch/lanes.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
     )
 else:
     # Django passes prepare_threshold=None to psycopg, which disables even an explicit

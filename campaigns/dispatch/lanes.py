@@ -2,12 +2,14 @@
 
 A few *lanes*: threads with their own database connection, each claiming a small batch of
 due targets with `FOR UPDATE SKIP LOCKED` and keeping it locked until the batch's outcomes
-are written, in one transaction. A worker killed mid-batch loses only its open
+are written, in one transaction (PostgreSQL; on SQLite, one lane claims, commits, sends
+and writes the outcomes in a second short transaction: `_batch_claimed`). A worker killed mid-batch loses only its open
 transactions, so those targets are simply pending again; their `idempotency_key` (stable
 per target) makes the Edge Function answer a retry without sending twice. The shared
 `Pacer` spaces send starts to the throttle; a campaign-wide refusal goes to the backoff.
 """
 
+import datetime as dt
 import json
 import logging
 import math
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 
 from campaigns.dispatch.backoff import CampaignBackoff
 from campaigns.models import Campaign, Target
@@ -29,8 +32,8 @@ from integrations.errors import IntegrationError
 
 logger = logging.getLogger("campaigns.dispatcher")
 
-# SQLite (the embedded `make run` default) has no row locks: its write transaction
-# (BEGIN IMMEDIATE) already serialises the lanes.
+# PostgreSQL locks the claimed rows; SQLite (the embedded `make run` default) has no row
+# locks and one write lock for the whole file: it claims by moving `next_attempt_at` instead.
 LOCK_CLAUSE = {"postgresql": "FOR UPDATE SKIP LOCKED"}
 
 
@@ -119,8 +122,15 @@ class Lanes:
             connection.close()
 
     def _batch(self, deadline: float, batch: int, sender) -> bool:
-        """Claim, send, write one batch in one transaction; False when nothing is due."""
+        """Claim, send, write one batch; False when nothing is due."""
         close_old_connections()
+        if connection.vendor in LOCK_CLAUSE:
+            return self._batch_locked(deadline, batch, sender)
+        return self._batch_claimed(deadline, batch, sender)
+
+    def _batch_locked(self, deadline: float, batch: int, sender) -> bool:
+        """PostgreSQL: the batch's rows stay locked (SKIP LOCKED for the other lanes and
+        workers) from the claim to the write of their outcomes, in one transaction."""
         campaign_id = self.campaign.pk
         with transaction.atomic():
             now = self.clock()
@@ -143,6 +153,42 @@ class Lanes:
                     break
                 outcomes.append(self._send_one(sender, target_id, phone, variables, attempts))
             outcomes_write(campaign_id=campaign_id, outcomes=outcomes, now=self.clock())
+        return True
+
+    def _batch_claimed(self, deadline: float, batch: int, sender) -> bool:
+        """SQLite: one write lock for the whole file, so no transaction may stay open across
+        a network call (a login would wait for the batch). Claim → commit → send → write:
+        the claim moves the rows' `next_attempt_at` past this slice, so no one else takes
+        them; a worker killed mid-batch leaves them due again when the claim ends (their
+        idempotency key keeps the Edge Function from sending twice)."""
+        campaign_id = self.campaign.pk
+        claim_until = self.clock() + dt.timedelta(
+            seconds=max(0.0, deadline - time.monotonic()) + settings.CAMPAIGN_LEASE_SECONDS
+        )
+        with transaction.atomic():
+            is_due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=self.clock())
+            rows = list(
+                Target.objects.filter(is_due, campaign_id=campaign_id, status=Target.Status.PENDING)
+                .order_by()
+                .values_list("id", "phone", "variables", "attempts", "next_attempt_at")[:batch]
+            )
+            if not rows:
+                return False
+            Target.objects.filter(pk__in=[row[0] for row in rows]).update(
+                next_attempt_at=claim_until
+            )
+        outcomes: list[Outcome] = []
+        for target_id, phone, variables, attempts, _due in rows:
+            if not self.pacer.acquire(deadline=deadline, cancelled=self.cancel):
+                break
+            outcomes.append(self._send_one(sender, target_id, phone, variables, attempts))
+        with transaction.atomic():
+            outcomes_write(campaign_id=campaign_id, outcomes=outcomes, now=self.clock())
+            # Claimed but not sent (the slice ended, or stop): due again as they were.
+            for target_id, _phone, _variables, _attempts, due in rows[len(outcomes) :]:
+                Target.objects.filter(pk=target_id, next_attempt_at=claim_until).update(
+                    next_attempt_at=due
+                )
         return True
 
     def _send_one(self, sender, target_id, phone, variables, attempts) -> Outcome:
