@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from audit.admin import HistoryAdmin
 from campaigns import admin_views, services
-from campaigns.controls import CONTROLS, control_applies
+from campaigns.controls import CONTROL_PERMISSION, CONTROLS, control_applies
 from campaigns.errors import CampaignError
 from campaigns.models import Campaign, SendResult, Target
 from campaigns.notifications import notifications_view
@@ -177,6 +177,9 @@ class CampaignAdmin(admin.ModelAdmin):
         }.get(action)
         if service is None:
             raise PermissionDenied
+        if not self.has_control_permission(request):
+            # The services refuse too; refusing here lets the 403 page name the permission.
+            raise PermissionDenied(CONTROL_PERMISSION)
         campaign = get_object_or_404(Campaign, pk=campaign_id)
         if not control_applies(key=action, state=campaign.state):
             # A button from a page that is out of date (the campaign moved on meanwhile).

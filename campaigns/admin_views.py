@@ -38,7 +38,7 @@ def panel_context(campaign: Campaign, user) -> dict:
 def progress_view(request, campaign_id: int):
     """The progress panel alone: the page re-fetches it while the campaign runs."""
     if not request.user.has_perm("campaigns.view_campaign"):
-        raise PermissionDenied
+        raise PermissionDenied("campaigns.view_campaign")
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     return TemplateResponse(
         request, "campaigns/campaign_panel.html", {"panel": panel_context(campaign, request.user)}
@@ -47,7 +47,7 @@ def progress_view(request, campaign_id: int):
 
 def upload_view(request, campaign_id: int):
     if not request.user.has_perm("campaigns.add_target"):
-        raise PermissionDenied
+        raise PermissionDenied("campaigns.add_target")  # the 403 page names it
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     context = {
         **admin.site.each_context(request),
@@ -93,7 +93,7 @@ def upload_view(request, campaign_id: int):
 
 def send_test_view(request, campaign_id: int):
     if not request.user.has_perm("campaigns.send_test_message"):
-        raise PermissionDenied
+        raise PermissionDenied("campaigns.send_test_message")
     if request.method == "POST":
         try:
             message_id = services.campaign_send_test(

@@ -17,3 +17,8 @@ urlpatterns = [
     path("api/webhooks/pagerduty", pagerduty_webhook, name="pagerduty-webhook"),
     path("api/", staff_api.urls),
 ]
+
+# The portal's own error pages (opsportal/errors.py); /api/… answers JSON.
+handler403 = "opsportal.errors.forbidden"
+handler404 = "opsportal.errors.not_found"
+handler500 = "opsportal.errors.server_error"
