@@ -39,7 +39,12 @@ SIM_ENV := SUPABASE_URL=$(SIM) SUPABASE_FUNCTIONS_JWT=sim-functions-jwt \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 endif
 
-run: install
+# First run: a git-ignored .env (DEBUG=true, a generated SECRET_KEY), so every manage.py
+# command of the README works in a second terminal too (opsportal/first_run.py).
+.env:
+	$(PYTHON) -m opsportal.first_run
+
+run: install .env
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py demo
 	DEBUG=true $(SIM_ENV) $(PY) manage.py serve_all

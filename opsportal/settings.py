@@ -15,8 +15,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env")
+# `.env` (written by `make run` on its first run: opsportal/first_run.py) fills in what the
+# environment does not set. OPSPORTAL_ENV_FILE names another file; empty = none (the test
+# suite, so a developer's DEBUG=true never leaks into it).
+ENV_FILE = env.str("OPSPORTAL_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).exists():
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 

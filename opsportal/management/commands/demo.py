@@ -7,7 +7,7 @@ from campaigns.models import Campaign, Target
 from staff.roles import ROLES
 from staff.services import staff_create
 from vouchers.models import Station, Voucher
-from vouchers.services import station_create, vouchers_issue
+from vouchers.services import station_create, station_token_rotate, vouchers_issue
 
 DEMO_PASSWORD = "opsportal-demo"
 STATIONS = [
@@ -22,10 +22,17 @@ DEMO_TARGETS = 200
 class Command(BaseCommand):
     help = (
         "Load demo data (idempotent): stations, vouchers, a campaign with targets, one user per "
-        "role. --leak (while `make run` runs): plant a leaked service-role key to rotate."
+        "role. --tokens: also issue new tokens for the demo stations and print them. --leak "
+        "(while `make run` runs): plant a leaked service-role key to rotate."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--tokens",
+            action="store_true",
+            help="issue new demo station tokens and print them; the old ones stop working "
+            "(each rotation is audited)",
+        )
         parser.add_argument(
             "--leak",
             action="store_true",
@@ -35,13 +42,15 @@ class Command(BaseCommand):
         parser.add_argument("--simulator", default="http://127.0.0.1:8787")
         parser.add_argument("--portal", default="http://127.0.0.1:8000")
 
-    def handle(self, *args, leak=False, simulator="", portal="", **options):
+    def handle(self, *args, tokens=False, leak=False, simulator="", portal="", **options):
         with transaction.atomic():
             for role in ROLES:
                 staff_create(
                     username=role, role=role, password=DEMO_PASSWORD, email=f"{role}@example.com"
                 )
             new_tokens = self._stations()
+            if tokens:
+                new_tokens += self._tokens_reissued(skip={code for code, _ in new_tokens})
             self._vouchers()
             self._campaign()
             self._supabase_projects()
@@ -50,6 +59,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:8} / {DEMO_PASSWORD}")
         for code, token in new_tokens:
             self.stdout.write(f"  station {code} token (shown once): {token}")
+        if not tokens and not new_tokens:
+            self.stdout.write("  (station tokens were shown when first issued: demo --tokens)")
         if leak:
             from opsportal.demo_leak import leak_instructions, leak_plant
 
@@ -63,6 +74,14 @@ class Command(BaseCommand):
             if not Station.objects.filter(code=code).exists():
                 issued.append((code, station_create(code=code, name=name).token))
         return issued
+
+    def _tokens_reissued(self, *, skip: set[str]) -> list[tuple[str, str]]:
+        """Station tokens are kept only as hashes: a lost one is replaced, never recovered."""
+        codes = [code for code, _ in STATIONS if code not in skip]
+        return [
+            (station.code, station_token_rotate(station=station))
+            for station in Station.objects.filter(code__in=codes).order_by("code")
+        ]
 
     def _vouchers(self) -> None:
         missing = DEMO_VOUCHERS - Voucher.objects.count()
