@@ -48,7 +48,7 @@ class CampaignAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state"]
     search_fields = ["name", "template"]
-    readonly_fields = ["state", *TIMELINE_FIELDS]
+    readonly_fields = ["state", *(f"{name}_when" for name in TIMELINE_FIELDS)]
     fieldsets = [
         (
             None,
@@ -65,7 +65,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Timeline", {"fields": TIMELINE_FIELDS}),
+        ("Timeline", {"fields": [f"{name}_when" for name in TIMELINE_FIELDS]}),
     ]
     actions = ["start_campaigns", "stop_campaigns", "replay_campaigns"]
     change_form_template = "admin/campaigns/campaign/change_form.html"
@@ -200,6 +200,20 @@ class CampaignAdmin(admin.ModelAdmin):
 
 def _change_url(campaign_id: int) -> str:
     return reverse("admin:campaigns_campaign_change", args=[campaign_id])
+
+
+def _shown_as_when(name: str):
+    """A timeline field shown the portal's way: relative + local time, exact UTC on hover."""
+
+    @admin.display(description=Campaign._meta.get_field(name).verbose_name.capitalize())
+    def show(self, obj):
+        return render_to_string("campaigns/when.html", {"value": getattr(obj, name)})
+
+    return show
+
+
+for _name in TIMELINE_FIELDS:
+    setattr(CampaignAdmin, f"{_name}_when", _shown_as_when(_name))
 
 
 @admin.register(Target)

@@ -9,6 +9,7 @@ targets, send results) are never scanned with `ILIKE '%…%'`. A search only rea
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
@@ -24,6 +25,7 @@ class Hit:
     url: str
     detail: str = ""
     state: str = ""
+    at: datetime | None = None  # shown the portal's way (relative + local, UTC on hover)
 
 
 @dataclass
@@ -57,8 +59,9 @@ def _incidents(q: str) -> Kind:
                 f"#{i.pk} {i.title}",
                 _url("admin:incidents_incident_work", i.pk)
                 or _url("admin:incidents_incident_change", i.pk),
-                f"{i.runbook_title} · opened {i.opened_at:%Y-%m-%d %H:%M} UTC",
+                f"{i.runbook_title} · opened",
                 i.status,
+                i.opened_at,
             )
             for i in rows
         ],
@@ -152,7 +155,8 @@ def _audit(q: str, found: list) -> Kind:
             f"{e.action} — {e.target_repr or e.target_type + ' ' + e.target_id}",
             _url("admin:audit_auditentry_entry", e.pk)
             or audit_entries_url(target_type=e.target_type, target_id=e.target_id),
-            f"{e.actor_name} · {e.at:%Y-%m-%d %H:%M:%S} UTC",
+            f"by {e.actor_name}",
+            at=e.at,
         )
         for e in rows
     ]

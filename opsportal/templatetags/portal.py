@@ -139,7 +139,7 @@ def objref(target_type: str, target_id, label: str = ""):
 
 
 TONES = {
-    "green": ("green", "ok", "succeeded", "done", "approved", "sent", "sending"),
+    "green": ("green", "ok", "succeeded", "done", "approved", "sent", "sending", "issued"),
     "amber": (
         "amber",
         "queued",
@@ -166,8 +166,9 @@ TONES = {
         "open",
         "rolled_back",
         "stalled",
+        "void",
     ),
-    "blue": ("completed", "complete", "resolved", "closed", "sev3"),
+    "blue": ("completed", "complete", "resolved", "closed", "sev3", "redeemed"),
 }
 _TONE_OF = {state: tone for tone, states in TONES.items() for state in states}
 
