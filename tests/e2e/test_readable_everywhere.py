@@ -1,7 +1,8 @@
 """Readable everywhere: the pills, badges and tiles keep their text readable in the light and
 the dark theme (the admin's toggle, and the OS setting on "auto"); the front page and the
 status page fit a 390 px phone without sideways scrolling; axe-core finds no serious or
-critical problem on the main pages, the search results and the error pages."""
+critical problem (unlabelled inputs and buttons included) on the front page, the status
+page, the campaign pages, the search results and the error and logout pages."""
 
 import pytest
 
@@ -76,6 +77,8 @@ def test_axe_finds_no_serious_problem(login, portal, world):
     pages = {
         **PAGES,
         "campaign": f"/admin/campaigns/campaign/{world['campaign'].pk}/change/",
+        "upload": f"/admin/campaigns/campaign/{world['campaign'].pk}/upload/",
+        "notifications": "/admin/campaigns/campaign/notifications/",
         "search": f"/admin/search/?q={voucher_code}",
         "404": "/admin/no/such/page/",
     }
