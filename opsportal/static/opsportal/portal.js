@@ -48,6 +48,8 @@
     });
   }
 
+  var TOKEN = /name="csrfmiddlewaretoken" value="[^"]*"/g;
+
   function refreshers() {
     document.querySelectorAll("[data-portal-refresh]").forEach(function (first) {
       var id = first.id, last = null;
@@ -63,7 +65,9 @@
           .then(function (r) { return r.ok ? r.text() : null; })
           .then(function (html) {
             var now = document.getElementById(id);
-            if (now && html !== null && html !== last && !now.contains(document.activeElement)) {
+            // CSRF tokens are masked afresh on every render: compare without them.
+            var same = html !== null && html.replace(TOKEN, "") === (last || "").replace(TOKEN, "");
+            if (now && html !== null && !same && !now.contains(document.activeElement)) {
               var box = document.createElement("div");
               box.innerHTML = html.trim();
               var fresh = box.firstElementChild;
