@@ -17,8 +17,8 @@ from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from opsportal.roles import ROLES
 from staff.api_errors import error_response
+from staff.roles import ROLES
 
 logger = logging.getLogger(__name__)
 
