@@ -64,6 +64,8 @@ class SqliteStack:
             "DEBUG": "true",
             "SECRET_KEY": "sqlite-stack-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "Q_BROKER_URL": "",
+            # DEBUG anchors audit checkpoints in the checkout's .audit-anchors/: keep ours apart.
+            "AUDIT_ANCHOR_URL": f"file://{self.dir / 'anchors'}",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }

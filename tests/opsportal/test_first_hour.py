@@ -58,6 +58,8 @@ def test_the_readme_commands_work_in_a_second_terminal(tmp_path):
     env.update(
         OPSPORTAL_ENV_FILE=str(tmp_path / ".env"),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        # DEBUG anchors audit checkpoints in the checkout's .audit-anchors/: this database's own.
+        AUDIT_ANCHOR_URL=f"file://{tmp_path / 'anchors'}",
     )
 
     def manage(*args: str) -> str:
