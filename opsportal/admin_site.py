@@ -12,6 +12,9 @@ import re
 
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.views.decorators.http import require_GET
 
 from audit.admin_changes import AuditedChangesMixin
 from staff.security import login_succeeded, password_changed
@@ -25,11 +28,6 @@ class SitePolicy(AuditedChangesMixin):
         if any(SECRET_LOOKUP_PART.search(part) for part in lookup.split(LOOKUP_SEP)):
             return False
         return super().lookup_allowed(lookup, value, request)
-
-
-from django.template.response import TemplateResponse
-from django.urls import path
-from django.views.decorators.http import require_GET
 
 
 class OpsPortalAdminSite(admin.AdminSite):
