@@ -1,7 +1,19 @@
-"""Campaign ownership (a lease row: holder + expiry) and worker heartbeats.
+"""Campaign ownership (the lease) and worker heartbeats.
 
-One statement each, so two workers racing for the same campaign can never both
-win: the upsert only takes over a lease that is free, expired or already ours.
+Two kinds of lease, one interface (`lease_open`):
+
+- PostgreSQL: `SessionLease` (campaigns/session_lease.py), a session-level advisory lock
+  held by a connection of its own. The server drops it the moment the holder's process
+  dies (its socket closes), so a standby waiting on the same lock takes the campaign over
+  at once instead of waiting for an expiry; a paused holder keeps it (its session is
+  alive), so two holders never overlap. The `DispatchLease` row still names the holder:
+  it is the fencing token (`check()` fails once the row names someone else, e.g. after a
+  replay) and what pages and the watchdog read.
+- SQLite (the embedded `make run`, one host): `RowLease`, the row alone with an expiry,
+  renewed while the holder works; a crashed holder's campaign waits for the expiry.
+
+Each row statement is one statement, so two workers racing for the same row can never
+both win: the upsert only takes over a lease that is free, expired or already ours.
 """
 
 import datetime as dt
@@ -9,6 +21,7 @@ import os
 import socket
 import uuid
 
+from django.conf import settings
 from django.db import connection
 
 from campaigns.models import DispatchLease, WorkerHeartbeat
@@ -18,8 +31,18 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def node_name() -> str:
+    """The failure domain this process belongs to (OPSPORTAL_NODE, default the host name):
+    a standby is worth most on another node than the holder's."""
+    return settings.OPSPORTAL_NODE or socket.gethostname()
+
+
 def new_holder() -> str:
-    return f"{worker_name()}:{uuid.uuid4().hex[:8]}"
+    return f"{node_name()}/{worker_name()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_node(holder: str) -> str:
+    return holder.split("/", 1)[0] if "/" in holder else ""
 
 
 def lease_acquire(*, campaign_id: int, holder: str, now: dt.datetime, ttl: float) -> bool:
@@ -58,4 +81,51 @@ def lease_release(*, campaign_id: int, holder: str, now: dt.datetime) -> None:
 def heartbeat_write(*, now: dt.datetime, worker: str | None = None) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker=worker or worker_name(), defaults={"seen_at": now}
+    )
+
+
+class RowLease:
+    """The lease as a row with an expiry (SQLite): no standby, takeover after expiry."""
+
+    standby_capable = False
+
+    def __init__(self, campaign_id: int, *, holder: str, ttl: float):
+        self.campaign_id, self.holder, self.ttl = campaign_id, holder, ttl
+
+    def acquire(self, *, now: dt.datetime) -> bool:
+        return lease_acquire(
+            campaign_id=self.campaign_id, holder=self.holder, now=now, ttl=self.ttl
+        )
+
+    def wait(self, *, seconds: float, now: dt.datetime) -> bool:
+        return False
+
+    def check(self, *, now: dt.datetime) -> bool:
+        return lease_renew(campaign_id=self.campaign_id, holder=self.holder, now=now, ttl=self.ttl)
+
+    def view(self):
+        return None
+
+    def release(self, *, now: dt.datetime, held: bool) -> None:
+        if held:
+            lease_release(campaign_id=self.campaign_id, holder=self.holder, now=now)
+
+
+def lease_open(campaign_id: int, *, holder: str, ttl: float):
+    """The lease for this database: a `SessionLease` on PostgreSQL, else a `RowLease`."""
+    if connection.vendor == "postgresql":
+        from campaigns.session_lease import SessionLease
+
+        return SessionLease(campaign_id, holder=holder, ttl=ttl)
+    return RowLease(campaign_id, holder=holder, ttl=ttl)
+
+
+def campaigns_held(*, now: dt.datetime) -> set[int]:
+    """Campaigns someone dispatches right now (the watchdog leaves them alone)."""
+    if connection.vendor == "postgresql":
+        from campaigns.session_lease import session_leases_held
+
+        return session_leases_held()
+    return set(
+        DispatchLease.objects.filter(expires_at__gte=now).values_list("campaign_id", flat=True)
     )

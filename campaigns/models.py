@@ -102,8 +102,10 @@ class Target(models.Model):
 
 
 class DispatchLease(models.Model):
-    """Who dispatches a campaign right now. A holder renews `expires_at` while it works;
-    a crashed holder's lease simply expires and the next slice takes over."""
+    """Who dispatches a campaign right now. A holder renews `expires_at` while it works.
+    On PostgreSQL the lease itself is a session advisory lock (campaigns/session_lease.py)
+    that a crashed holder loses at once; this row names the holder (and fences it off when
+    it names someone else). On SQLite the row is the lease and a crashed one expires."""
 
     campaign = models.OneToOneField(
         Campaign, on_delete=models.CASCADE, primary_key=True, related_name="lease"

@@ -35,14 +35,14 @@ KICK_AHEAD_SECONDS = 30  # the watchdog runs every minute: wake campaigns a litt
 HEARTBEAT_RETENTION = dt.timedelta(days=1)
 
 
-def campaign_enqueue_slice(*, campaign_id: int) -> None:
-    """Queue one dispatcher slice once the current transaction (if any) commits."""
+def campaign_enqueue_slice(*, campaign_id: int, hops: int = 0) -> None:
+    """Queue one dispatcher slice once the current transaction (if any) commits.
+    `hops`: how often a would-be standby already moved looking for another node."""
     from django_q.tasks import async_task
 
+    args = (campaign_id, hops) if hops else (campaign_id,)
     transaction.on_commit(
-        lambda: async_task(
-            "campaigns.tasks.dispatch_slice", campaign_id, group=f"campaign-{campaign_id}"
-        )
+        lambda: async_task("campaigns.tasks.dispatch_slice", *args, group=f"campaign-{campaign_id}")
     )
 
 
@@ -149,8 +149,8 @@ def campaign_stop(*, campaign_id: int, actor) -> Campaign:
 def campaign_replay(*, campaign_id: int, actor) -> Campaign:
     """The stall runbook's "replay dispatcher": stop then start, only when the EF is healthy.
 
-    It also frees the lease, so a fresh slice takes over at once from a stuck holder
-    (which notices at its next renewal and stops).
+    It also frees the lease row, so a stuck holder notices at its next check (≤ 1 s), stops
+    and lets the fresh slice (waiting as the standby) take over.
     """
     campaign_control_check(actor=actor)
     state = Campaign.objects.filter(pk=campaign_id).values_list("state", flat=True).first()
@@ -251,13 +251,13 @@ def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "")
 def campaigns_dispatch_watchdog() -> list[int]:
     """Heartbeat, then enqueue a slice for running campaigns nobody holds whose wait is over.
 
-    Covers a worker killed mid-slice (its lease expires), a broker that loses tasks
-    (Redis), and long waits (quiet hours, long backoff) that end without a slice queued.
+    Covers a worker killed mid-slice with no standby waiting (its lease is gone with its
+    session on PostgreSQL, expired on SQLite), a broker that loses tasks (Redis), and long waits (quiet hours, long backoff) that end without a slice queued.
     """
     now = timezone.now()
     leases.heartbeat_write(now=now)
     WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_RETENTION).delete()
-    held = DispatchLease.objects.filter(expires_at__gte=now).values("campaign_id")
+    held = leases.campaigns_held(now=now)
     due = (
         Campaign.objects.filter(state=Campaign.State.RUNNING)
         .exclude(pk__in=held)

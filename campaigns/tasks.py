@@ -8,9 +8,9 @@ from campaigns.dispatch import slice_dispatch
 from campaigns.services import campaigns_dispatch_watchdog
 
 
-def dispatch_slice(campaign_id: int) -> str:
-    """Run one bounded slice; re-enqueue itself while there is work due now."""
-    return slice_dispatch(campaign_id=campaign_id)
+def dispatch_slice(campaign_id: int, hops: int = 0) -> str:
+    """Run one bounded slice (or stand by for the lease); re-enqueue while work is due now."""
+    return slice_dispatch(campaign_id=campaign_id, hops=hops)
 
 
 def dispatch_watchdog() -> list[int]:

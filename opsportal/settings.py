@@ -313,6 +313,16 @@ LOGGING = {
 # A slice must end well inside Q_CLUSTER["timeout"]; the lease outlives a few renewals.
 CAMPAIGN_SLICE_SECONDS = env.float("CAMPAIGN_SLICE_SECONDS", default=60.0)
 CAMPAIGN_LEASE_SECONDS = env.float("CAMPAIGN_LEASE_SECONDS", default=30.0)
+# On PostgreSQL the lease is a session advisory lock (campaigns/session_lease.py) on a
+# connection of its own; behind a transaction-mode pooler point it at the primary.
+CAMPAIGN_LEASE_DATABASE = (
+    env.db("CAMPAIGN_LEASE_DATABASE_URL") if env.str("CAMPAIGN_LEASE_DATABASE_URL", "") else None
+)
+# A running campaign keeps one standby slice waiting for its lease, on another node when
+# there is one (false: the watchdog alone restarts a campaign whose worker died).
+CAMPAIGN_STANDBY = env.bool("CAMPAIGN_STANDBY", default=True)
+# This process's failure domain (default: the host name); `make cluster` names its two.
+OPSPORTAL_NODE = env.str("OPSPORTAL_NODE", default="")
 CAMPAIGN_MAX_LANES = env.int("CAMPAIGN_MAX_LANES", default=12)
 CAMPAIGN_MAX_ATTEMPTS = env.int("CAMPAIGN_MAX_ATTEMPTS", default=5)
 CAMPAIGN_RETRY_BASE_SECONDS = env.float("CAMPAIGN_RETRY_BASE_SECONDS", default=5.0)

@@ -2,9 +2,17 @@
 
 Shape: take the campaign's lease → rounds of sending (`lanes`) until the slice's time is up,
 the campaign stops, must wait (quiet hours, backoff, retries not yet due) or is done. This
-thread is the coordinator: while the lanes send it renews the lease, watches for stop and
-for a backoff set elsewhere, and persists progress. A slice that ended only because its
-time was up enqueues the next one.
+thread is the coordinator: while the lanes send it checks the lease is still its own,
+watches for stop and for a backoff set elsewhere, and persists progress. A slice that ended
+only because its time was up enqueues the next one.
+
+Takeover (PostgreSQL): a slice that finds the lease busy becomes the campaign's *standby*
+and blocks on the lease's lock (campaigns/session_lease.py), on another node than the
+holder's when it can: a standby on the holder's own node re-enqueues itself (a few hops)
+so another node's worker picks it up. The holder keeps one standby waiting (it enqueues
+one when `view()` shows none). When the holder's process dies the lock goes with its
+session and the standby sends on within milliseconds; when its slice ends normally the
+standby takes over and the slice it enqueued becomes the next standby.
 """
 
 import datetime as dt
@@ -30,6 +38,11 @@ logger = logging.getLogger("campaigns.dispatcher")
 
 TICK_SECONDS = 0.2
 SLACK_SECONDS = 0.1
+LEASE_CHECK_SECONDS = 1.0  # how often the holder proves the lease is still its own
+STANDBY_CHECK_SECONDS = 2.0  # how often the holder looks for its standby
+STANDBY_GRACE_SECONDS = 5.0  # a standby enqueued this recently may still be on its way
+MAX_STANDBY_HOPS = 3  # re-enqueues looking for another node, then stand by where we are
+STANDBY_WAIT_STEP = 1.0  # a standby checks the campaign still runs this often
 
 
 @dataclass
@@ -45,9 +58,9 @@ class SliceResult:
         return self.reason == "slice_end"
 
 
-def slice_dispatch(*, campaign_id: int) -> str:
+def slice_dispatch(*, campaign_id: int, hops: int = 0) -> str:
     """Run one bounded slice; enqueue the next while there is work due now."""
-    result = SliceRunner(campaign_id).run()
+    result = SliceRunner(campaign_id, hops=hops).run()
     logger.info(
         "campaign %s slice: %s (%s sent / %s attempted)",
         campaign_id,
@@ -68,36 +81,82 @@ class SliceRunner:
         clock: Callable[[], dt.datetime] = timezone.now,
         slice_seconds: float | None = None,
         holder: str | None = None,
+        hops: int = 0,
     ):
         self.campaign_id = campaign_id
         self.clock = clock
         self.slice_seconds = slice_seconds or settings.CAMPAIGN_SLICE_SECONDS
         self.holder = holder or leases.new_holder()
         self.ttl = settings.CAMPAIGN_LEASE_SECONDS
+        self.hops = hops
         self.cancel = threading.Event()
         self.counters = LaneCounters()
         self.backoff: CampaignBackoff | None = None
+        self.lease = None
         self._lease_lost = False
+        self._started = time.monotonic()
+        self._last_check = self._standby_checked = self._standby_sought = -float("inf")
 
     def _mono_at(self, when: dt.datetime) -> float:
         return time.monotonic() + (when - self.clock()).total_seconds()
 
     def run(self) -> SliceResult:
+        self._started = time.monotonic()
         now = self.clock()
         leases.heartbeat_write(now=now)
-        if not leases.lease_acquire(
-            campaign_id=self.campaign_id, holder=self.holder, now=now, ttl=self.ttl
-        ):
-            return SliceResult("lease_busy")
+        self.lease = leases.lease_open(self.campaign_id, holder=self.holder, ttl=self.ttl)
+        held = False
         try:
+            held = self.lease.acquire(now=now) or self._stand_by()
+            if not held:
+                return SliceResult("lease_busy")
+            self._last_check = time.monotonic()
             result = self._rounds()
         finally:
-            leases.lease_release(campaign_id=self.campaign_id, holder=self.holder, now=self.clock())
+            self.lease.release(now=self.clock(), held=held)
         result.sent, result.attempted = self.counters.sent, self.counters.attempted
         return result
 
+    def _stand_by(self) -> bool:
+        """The lease is busy: wait for it as the campaign's standby, or step back (False).
+
+        Waits at most half the slice, and the slice it then runs ends at the usual time
+        after its start, so a task never outlives CAMPAIGN_SLICE_SECONDS (< Q_TIMEOUT)."""
+        if not (settings.CAMPAIGN_STANDBY and self.lease.standby_capable):
+            return False
+        view = self.lease.view()
+        if any(node != view.holder_node for node in view.standby_nodes):
+            return False  # a standby on another node than the holder's already waits
+        if view.holder_node == leases.node_name():
+            if self.hops < MAX_STANDBY_HOPS:
+                campaign_enqueue_slice(campaign_id=self.campaign_id, hops=self.hops + 1)
+                return False
+            if view.standby_nodes:
+                return False
+        deadline = self._started + self.slice_seconds / 2
+        while (left := deadline - time.monotonic()) > 0:
+            if self.lease.wait(seconds=min(STANDBY_WAIT_STEP, left), now=self.clock()):
+                return True
+            state = Campaign.objects.filter(pk=self.campaign_id).values_list("state", flat=True)
+            if state.first() != Campaign.State.RUNNING:
+                return False
+        return False
+
+    def _keep_standby(self) -> None:
+        """Make sure someone waits to take over when this holder dies (see the module doc)."""
+        if not (settings.CAMPAIGN_STANDBY and self.lease.standby_capable):
+            return
+        now = time.monotonic()
+        if now - self._standby_checked < STANDBY_CHECK_SECONDS:
+            return
+        self._standby_checked = now
+        if now - self._standby_sought < STANDBY_GRACE_SECONDS or self.lease.view().standby_nodes:
+            return
+        self._standby_sought = now
+        campaign_enqueue_slice(campaign_id=self.campaign_id)
+
     def _rounds(self) -> SliceResult:
-        slice_end = time.monotonic() + self.slice_seconds
+        slice_end = self._started + self.slice_seconds
         campaign = Campaign.objects.filter(pk=self.campaign_id).first()
         if campaign is None or campaign.state != Campaign.State.RUNNING:
             return SliceResult("not_running")
@@ -115,7 +174,6 @@ class SliceRunner:
             clock=self.clock,
             counters=self.counters,
         )
-        self._last_renew = time.monotonic()
         while True:
             campaign.refresh_from_db()
             if campaign.state != Campaign.State.RUNNING:
@@ -182,16 +240,15 @@ class SliceRunner:
             return False
         if self.backoff is not None:
             self.backoff.hold(row[1])
-        if time.monotonic() - self._last_renew > self.ttl / 6:
+        if time.monotonic() - self._last_check > min(LEASE_CHECK_SECONDS, self.ttl / 6):
             now = self.clock()
-            if not leases.lease_renew(
-                campaign_id=self.campaign_id, holder=self.holder, now=now, ttl=self.ttl
-            ):
+            if not self.lease.check(now=now):
                 self._lease_lost = True
                 self.cancel.set()
                 return False
             leases.heartbeat_write(now=now)
-            self._last_renew = time.monotonic()
+            self._last_check = time.monotonic()
+        self._keep_standby()
         return True
 
     def _send_round(self, lanes: Lanes, deadline: float) -> None:

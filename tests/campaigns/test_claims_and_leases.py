@@ -46,8 +46,14 @@ def test_without_the_lease_concurrent_dispatchers_still_never_send_a_target_twic
 ):
     # Belt and braces: even two holders at once (a lease taken over from a slow holder)
     # claim disjoint batches, because claims lock their rows with SKIP LOCKED.
-    monkeypatch.setattr(leases, "lease_acquire", lambda **kw: True)
-    monkeypatch.setattr(leases, "lease_renew", lambda **kw: True)
+    class NoLease(leases.RowLease):
+        def acquire(self, *, now):
+            return True
+
+        def check(self, *, now):
+            return True
+
+    monkeypatch.setattr(leases, "lease_open", lambda campaign_id, **kw: NoLease(campaign_id, **kw))
     campaign = campaign_factory(120, throttle_per_minute=6000)
     sim.set_fault("whatsapp", latency_ms=10)
 

@@ -80,24 +80,34 @@ def test_the_status_api_reports_the_campaign_dispatcher_probe(
     assert (item["state"], item["reason"], item["queue_length"]) == ("amber", "stalled", 3)
 
 
+@pytest.mark.django_db(transaction=True)  # the lease's own session must see the campaign
 def test_the_watchdog_writes_a_heartbeat_and_rekicks_orphaned_campaigns(campaign_factory):
     from campaigns.models import DispatchLease
     from campaigns.services import campaigns_dispatch_watchdog
+    from campaigns.session_lease import SessionLease
 
     orphan = campaign_factory(1, name="orphan")
-    held = campaign_factory(1, name="held")
+    # Its row still says "held for 30 s", but no live session holds the lease: its
+    # holder died, so the watchdog re-kicks it without waiting for the expiry.
+    dead_holder = campaign_factory(1, name="dead holder")
     DispatchLease.objects.create(
-        campaign=held,
+        campaign=dead_holder,
         holder="h",
         expires_at=timezone.now() + dt.timedelta(seconds=30),
         acquired_at=timezone.now(),
     )
+    held = campaign_factory(1, name="held")
+    lease = SessionLease(held.pk, holder="live", ttl=30)
     waiting = campaign_factory(1, name="waiting")
     waiting.next_send_at = timezone.now() + dt.timedelta(hours=3)
     waiting.save()
     campaign_factory(1, name="paused", state="paused")
 
-    assert campaigns_dispatch_watchdog() == [orphan.pk]
+    try:
+        assert lease.acquire(now=timezone.now())
+        assert sorted(campaigns_dispatch_watchdog()) == [orphan.pk, dead_holder.pk]
+    finally:
+        lease.release(now=timezone.now(), held=True)
     assert WorkerHeartbeat.objects.filter(seen_at__gte=ago(5)).exists()
 
 
