@@ -1,8 +1,11 @@
 """Staff API: `GET /api/integrations/status[?force=true]` (docs/contracts.md)."""
 
+import datetime as dt
 from typing import Literal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from ninja import Field, Router, Schema
 from ninja.decorators import decorate_view
@@ -15,6 +18,7 @@ from staff.api_errors import errors
 router = Router(tags=["integrations"])
 
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+QUEUE_AGE_LIMIT = dt.timedelta(seconds=60)
 State = Literal["green", "amber", "red"]
 
 
@@ -50,5 +54,20 @@ def status(request, force: str = ""):
         raise ValidationError("force must be true or false")
     if force in TRUE:
         # Making the portal call out is "Probe now": the run_probe permission, audited.
-        return probes_run_by(actor=request.user)
+        return probes_run_by(actor=request.user, arrived=arrived_at(request))
     return status_get()
+
+
+def arrived_at(request) -> dt.datetime:
+    """When the request reached us: the trusted proxy's X-Request-Start (`t=` seconds, or
+    milli-/microseconds), never later than now nor older than a minute; else now."""
+    now = timezone.now()
+    raw = request.headers.get("X-Request-Start", "") if settings.TRUST_X_REQUEST_START else ""
+    try:
+        value = float(raw.strip().removeprefix("t="))
+    except ValueError:
+        return now
+    while value > 1e11:  # ms or µs since the epoch
+        value /= 1000
+    arrived = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+    return arrived if now - QUEUE_AGE_LIMIT <= arrived <= now else now

@@ -26,3 +26,23 @@ class ProbeResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.state}/{self.reason} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProbeRun(models.Model):
+    """One round of probes shared by every process and host (integrations/flight.py).
+
+    `started_at` is when its probes start (planned when the run is created): a forced
+    request that arrived at or before it is answered by this run's `payload`."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    abandoned = models.BooleanField(default=False)  # its leader died or failed: never finishes
+    forced = models.BooleanField(default=False)
+    leader = models.CharField(max_length=200, blank=True)
+    payload = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"probe run {self.pk} from {self.started_at:%H:%M:%S.%f}"

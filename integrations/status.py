@@ -2,27 +2,26 @@
 
 - `status_get(force=False)` serves the cached status (≤ 60 s old) and probes only
   when nothing fresh exists; `force=True` probes now.
-- Forced runs that arrive together share one run: in one process through a lock
-  and a shared Future; across processes through `cache.add` (a real lock only when
-  CACHE_URL points every process at one Redis; with the default per-process
-  locmem cache each process runs at most one probe round at a time).
+- Probe runs are single-flight across every process and host (integrations/flight.py):
+  a forced request is answered by a run that started after it arrived, whoever started
+  it, and requests arriving together share one run.
 - Each probe is bounded by the probe timeout; network probes run in parallel and
   whatever has not answered by then is reported `timeout`, so a run takes at most
   (probe timeout + a fraction of a second) even when an EF hangs.
 """
 
 import logging
-import threading
 import time
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Subquery
 from django.utils import timezone
 
+from integrations.flight import run_join_or_plan, run_lead, run_wait, runs_prune
 from integrations.models import ProbeResult
 from integrations.probes import (
     RED,
@@ -36,15 +35,13 @@ from integrations.probes import (
 logger = logging.getLogger("integrations")
 
 CACHE_KEY = "integrations:status:v1"
-RUN_LOCK_KEY = "integrations:status:run-lock"
 NONE_YET_KEY = "integrations:status:none-yet"
 STALE_CACHE_SECONDS = 10
 MAX_AGE_SECONDS = 60
 # What the run itself may add on top of the probe timeout (thread start, DB write).
 RUN_SLACK_SECONDS = 0.3
-
-_flight_lock = threading.Lock()
-_flight: Future | None = None
+# The contract: a forced request is answered within the probe timeout + this.
+ANSWER_SLACK_SECONDS = 1.0
 
 
 def _iso(when: datetime) -> str:
@@ -135,51 +132,24 @@ def _probe_all(*, forced: bool) -> dict:
     return payload
 
 
-def probes_run(*, forced: bool = True) -> dict:
-    """Probe everything now, sharing a run already in flight (single-flight)."""
-    global _flight
-    with _flight_lock:
-        if _flight is not None and not _flight.done():
-            shared, leader = _flight, False
-        else:
-            shared = _flight = Future()
-            leader = True
-    if not leader:
-        return shared.result(timeout=probe_timeout() + 5)
-    try:
-        payload = _run_across_processes(forced=forced)
-    except BaseException as exc:
-        shared.set_exception(exc)
-        raise
-    shared.set_result(payload)
-    return payload
-
-
-def _run_across_processes(*, forced: bool) -> dict:
-    """Hold the shared-cache run lock while probing; if another process holds it, use its run."""
-    requested = timezone.now()
-    token = uuid.uuid4().hex
-    bound = probe_timeout() + RUN_SLACK_SECONDS
-    if not cache.add(RUN_LOCK_KEY, token, timeout=int(bound) + 2):
-        deadline = time.monotonic() + bound
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            fresh = _fresh_since(requested - timedelta(seconds=bound))
-            if fresh is not None:
-                return fresh
-        # The other run did not finish in time: probe ourselves rather than wait longer.
-    try:
-        return _probe_all(forced=forced)
-    finally:
-        if cache.get(RUN_LOCK_KEY) == token:
-            cache.delete(RUN_LOCK_KEY)
-
-
-def _fresh_since(since: datetime) -> dict | None:
-    payload = cache.get(CACHE_KEY)
-    if payload and payload["checked_at"] >= _iso(since):
-        return payload
-    return None
+def probes_run(*, forced: bool = True, arrived: datetime | None = None) -> dict:
+    """Probe everything, single-flight across processes and hosts: the answer comes from a
+    run that started at or after `arrived` (default: now), whoever runs it."""
+    arrived = arrived or timezone.now()
+    timeout = probe_timeout()
+    deadline = time.monotonic() + timeout + ANSWER_SLACK_SECONDS
+    gather = settings.INTEGRATIONS_PROBE_GATHER_MS / 1000 if forced else 0.0
+    bound = gather + timeout + RUN_SLACK_SECONDS + ANSWER_SLACK_SECONDS
+    while time.monotonic() < deadline:
+        run, leader = run_join_or_plan(arrived=arrived, gather=gather, forced=forced)
+        if leader:
+            return run_lead(run, probe=lambda: _probe_all(forced=forced))
+        finished = run_wait(run, deadline=deadline, bound=bound)
+        if finished is not None:
+            return finished.payload
+    # Every run we joined lost its leader and time is up: the newest status we have.
+    logger.warning("forced probe: no run finished in time; answering the last known status")
+    return status_latest() or _probe_all(forced=forced)
 
 
 def _latest_rows() -> list[ProbeResult]:
@@ -216,13 +186,14 @@ def status_latest() -> dict | None:
     return payload
 
 
-def status_get(*, force: bool = False) -> dict:
-    """The status of every integration: at most 60 s old, or probed now when `force`."""
+def status_get(*, force: bool = False, arrived: datetime | None = None) -> dict:
+    """The status of every integration: at most 60 s old, or probed after `arrived` (the
+    request's arrival, default now) when `force`."""
     if not force:
         payload = status_latest()
         if payload is not None and _is_fresh(payload):
             return payload
-    return probes_run(forced=force)
+    return probes_run(forced=force, arrived=arrived)
 
 
 def _is_fresh(payload: dict) -> bool:
@@ -252,4 +223,5 @@ def probe_history(*, key: str | None = None, limit: int = 20) -> list[ProbeResul
 def probe_history_prune(*, days: int) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = ProbeResult.objects.filter(checked_at__lt=cutoff).delete()
+    runs_prune(before=cutoff)
     return deleted

@@ -15,6 +15,9 @@ class OpsPortalConfig(AppConfig):
     def ready(self) -> None:
         from audit.redaction import install_log_record_masking
         from opsportal import checks  # noqa: F401  (registers system checks)
+        from opsportal.permissions import connect_permission_signals
 
+        # Permissions are served from memory; a change to anyone's invalidates it everywhere.
+        connect_permission_signals()
         # Every log record is masked when it is made, not only those the console sees.
         install_log_record_masking()

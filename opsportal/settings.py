@@ -147,8 +147,12 @@ LOGIN_REDIRECT_URL = "admin:index"
 # --- Login throttling (django-axes): lock a username from one address after N failures ---
 AUTHENTICATION_BACKENDS = [
     "staff.security.RequestBoundAxesBackend",  # first: refuses locked-out logins
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the roles' permissions kept in memory (opsportal/permissions.py).
+    "opsportal.permissions.CachedPermissionsBackend",
 ]
+# How long a process may keep permissions another process changed, when CACHE_URL is not
+# shared (a shared cache makes a change apply on the next request everywhere).
+PERMISSIONS_CACHE_SECONDS = env.float("PERMISSIONS_CACHE_SECONDS", default=10.0)
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
@@ -260,6 +264,13 @@ INTEGRATIONS_READ_TIMEOUT = env.float("INTEGRATIONS_READ_TIMEOUT", default=5.0)
 INTEGRATIONS_PROBE_TIMEOUT = env.float("INTEGRATIONS_PROBE_TIMEOUT", default=5.0)
 INTEGRATIONS_PROBE_SLOW_MS = env.int("INTEGRATIONS_PROBE_SLOW_MS", default=2000)
 INTEGRATIONS_PROBE_HISTORY_DAYS = env.int("INTEGRATIONS_PROBE_HISTORY_DAYS", default=7)
+# A forced run starts this long after the request that planned it arrived, so a burst of
+# forced requests (on every host) shares one run (integrations/flight.py).
+INTEGRATIONS_PROBE_GATHER_MS = env.int("INTEGRATIONS_PROBE_GATHER_MS", default=250)
+# Behind our nginx (deploy/nginx/), X-Request-Start (t=<seconds>) says when a request reached
+# the proxy: a forced status request queued behind busy workers still shares the run that
+# started after it arrived. Only trust it from a proxy that sets it.
+TRUST_X_REQUEST_START = env.bool("TRUST_X_REQUEST_START", default=False)
 
 # --- Station redeem API ---
 REDEEM_IDEMPOTENCY_RETENTION_DAYS = env.int("REDEEM_IDEMPOTENCY_RETENTION_DAYS", default=7)
