@@ -58,6 +58,8 @@ if DEVTOOLS_ENABLED:
     INSTALLED_APPS.append("devtools.apps.DevtoolsConfig")
 
 MIDDLEWARE = [
+    # First: times every request, the station fast path included (opsportal/metrics/http.py).
+    "opsportal.metrics.http.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "audit.middleware.RequestIdMiddleware",
     # Station API calls stop here: none of the browser middleware below applies to them.
@@ -295,6 +297,17 @@ AUDIT_ANCHOR_ENDPOINT_URL = env.str("AUDIT_ANCHOR_ENDPOINT_URL", default="") or 
 # key they were signed with, e.g. the old SECRET_KEY), else reported as legacy and skipped.
 AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
 
+# --- Metrics (opsportal/metrics/): who may scrape /metrics ---
+# Addresses or networks that may scrape without a token (direct connections only: a request
+# relayed by a proxy needs the token). METRICS_TOKEN: `Authorization: Bearer <token>`.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"] if DEBUG else [])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id) for
+# a log shipper; text (the default) is the plain message, as `make run` shows it.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -302,15 +315,28 @@ LOGGING = {
         "mask_secrets": {"()": "audit.redaction.MaskSecretsFilter"},
         # Ahead of masking: notes a service-role key's fingerprint for the leak detector.
         "secret_sightings": {"()": "incidents.logwatch.SecretSightingFilter"},
+        "request_id": {"()": "opsportal.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {
+            "()": "opsportal.logs.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["secret_sightings", "mask_secrets"],
+            "filters": ["secret_sightings", "mask_secrets", "request_id"],
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # django-q2 gives its logger a handler of its own unless one is configured.
+        "django-q": {"handlers": ["console"], "propagate": False},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # botocore logs whole response bodies at DEBUG: secret values included.

@@ -5,11 +5,13 @@ from django.views.generic import RedirectView
 from incidents.webhooks import pagerduty_webhook
 from opsportal import views
 from opsportal.api import api as staff_api
+from opsportal.metrics.views import metrics
 from vouchers import api as vouchers_api
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/station/", include("vouchers.api_urls")),
     path("api/schema/", vouchers_api.schema, name="api-schema"),

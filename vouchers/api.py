@@ -5,6 +5,7 @@ import time
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from vouchers.metrics import redeem_outcome_counted
 from vouchers.openapi import schema_json
 from vouchers.redeem import MAX_BODY_BYTES, redeem_request_process
 
@@ -38,6 +39,7 @@ def redeem(request):
         request_id=getattr(request, "request_id", ""),
         started=started,
     )
+    redeem_outcome_counted(result.outcome)
     response = HttpResponse(result.body, status=result.status, content_type=JSON)
     for name, value in result.headers.items():
         response[name] = value

@@ -45,6 +45,7 @@ class RedeemResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    outcome: str = ""  # vouchers.redeem_outcomes (counted by the view for /metrics)
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ def redeem_request_process(
 
     headers: dict[str, str] = {}
     if outcome == "invalid_request":
-        return RedeemResponse(400, _json({"error": "invalid_request", "detail": detail}))
+        return RedeemResponse(
+            400, _json({"error": "invalid_request", "detail": detail}), outcome=outcome
+        )
     if outcome == "unauthorized":
         headers["WWW-Authenticate"] = 'Bearer realm="station"'
     elif outcome == "rate_limited":
@@ -187,7 +190,7 @@ def redeem_request_process(
         headers["Retry-After"] = str(60 - timezone.now().second)
     elif outcome == "replayed":
         headers["Idempotent-Replayed"] = "true"
-    return RedeemResponse(status, body_text.encode(), headers)
+    return RedeemResponse(status, body_text.encode(), headers, outcome)
 
 
 def _statement_run(params: dict) -> tuple:

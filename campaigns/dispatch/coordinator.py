@@ -28,6 +28,7 @@ from django.utils import timezone
 from campaigns import leases
 from campaigns.dispatch.backoff import CampaignBackoff
 from campaigns.dispatch.lanes import LaneCounters, Lanes
+from campaigns.metrics import dispatch_counted
 from campaigns.models import Campaign, Target
 from campaigns.next_send import campaign_next_send_at
 from campaigns.pacing import Pacer
@@ -96,6 +97,7 @@ class SliceRunner:
         self._lease_lost = False
         self._started = time.monotonic()
         self._last_check = self._standby_checked = self._standby_sought = -float("inf")
+        self._counted = (0, 0)  # sent, attempted already added to the /metrics counters
 
     def _mono_at(self, when: dt.datetime) -> float:
         return time.monotonic() + (when - self.clock()).total_seconds()
@@ -265,6 +267,14 @@ class SliceRunner:
     def _persist_progress(self, last_progress: int) -> int:
         with self.counters.lock:
             progressed = self.counters.progressed
+            sent, attempted = self.counters.sent, self.counters.attempted
+        # /metrics: what this worker sent since the last tick (never counted per message).
+        dispatch_counted(
+            campaign_id=self.campaign_id,
+            sent=sent - self._counted[0],
+            attempted=attempted - self._counted[1],
+        )
+        self._counted = (sent, attempted)
         fields = {}
         if progressed != last_progress:
             fields["last_progress_at"] = self.clock()
