@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/opsportal
 
-.PHONY: install run test bench e2e lint check clean
+.PHONY: install run test bench e2e lint check clean cluster
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,13 @@ run: install .env
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest -n 2 --dist loadgroup -q
+
+# Several hosts on one machine: two web hosts (gunicorn, repo conf) behind a small proxy, two
+# qclusters on Redis, one PostgreSQL and a Redis cache, the simulator (README "Running on
+# several hosts"). Needs PostgreSQL and Redis running; its own database by default.
+CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/opsportal_cluster_demo
+cluster: install
+	DEBUG=true DATABASE_URL=$(CLUSTER_DATABASE_URL) $(PY) manage.py cluster
 
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/bench -s -q -p no:xdist

@@ -189,7 +189,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # redis://… = Redis. `timeout` must stay below `retry` or a slow task runs twice.
 Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
 Q_CLUSTER = {
-    "name": "opsportal",
+    # Every cluster of one site shares it (it salts the signed task payloads and names the
+    # queue); a second site on the same Redis takes another (`make cluster` does).
+    "name": env.str("Q_NAME", default="opsportal"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=120),
     "retry": env.int("Q_RETRY", default=180),

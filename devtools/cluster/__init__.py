@@ -1,0 +1,1 @@
+"""`make cluster`: the multi-host topology on one machine (topology.py, proxy.py)."""
