@@ -1,0 +1,85 @@
+"""Helpers for the multi-host test: reading /metrics, the simulator's send log, the lease."""
+
+import itertools
+import re
+import time
+
+from django.db import close_old_connections, connection
+
+from campaigns.session_lease import APP_NAME_PREFIX, LOCK_CLASS, lock_key
+
+
+def metric(text: str, name: str, **labels) -> float:
+    """Sum of the samples `name{labels…}` in a Prometheus text page (labels as a subset)."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$", line)
+        if not match or match.group(1) != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+        if all(found.get(k) == str(v) for k, v in labels.items()):
+            total += float(match.group(3))
+    return total
+
+
+def send_calls(sim, campaign_id: int) -> list[float]:
+    """Arrival times of every send-whatsapp POST for this campaign (first sends and the
+    keys re-asked after a crash alike: each one used a slot of the throttle)."""
+    prefix = f"campaign-{campaign_id}-"
+    return sorted(
+        call["at"]
+        for call in sim.calls("whatsapp", "POST")
+        if str((call.get("body") or {}).get("idempotency_key", "")).startswith(prefix)
+    )
+
+
+def first_sends(sim, campaign_id: int) -> list[float]:
+    prefix = f"campaign-{campaign_id}-"
+    return sorted(e["at"] for e in sim.send_log if e["idempotency_key"].startswith(prefix))
+
+
+def rate_figures(times: list[float], per_minute: int) -> dict:
+    """Share of the throttle used over the run, the longest pause, the busiest 5 s."""
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    per_second = per_minute / 60
+    gap = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+    busiest, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - 5:
+            j += 1
+        busiest = max(busiest, i - j + 1)
+    return {
+        "n": len(times),
+        "span": span,
+        "use": (len(times) - 1) / span / per_second if span else 0.0,
+        "longest_pause": gap,
+        "busiest_5s": busiest,
+        "allowed_5s": 5 * per_second,
+    }
+
+
+def lease_nodes(campaign_id: int) -> tuple[str | None, list[str]]:
+    """(the node holding the campaign's lease, the nodes whose standbys wait for it)."""
+    close_old_connections()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.granted, a.application_name FROM pg_locks l"
+            " JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.objsubid = 2"
+            " AND l.classid = %s::oid AND l.objid = %s::oid",
+            [LOCK_CLASS, lock_key(campaign_id)],
+        )
+        rows = cursor.fetchall()
+    holder = next((name.removeprefix(APP_NAME_PREFIX) for granted, name in rows if granted), None)
+    return holder, [name.removeprefix(APP_NAME_PREFIX) for granted, name in rows if not granted]
+
+
+def wait_for(predicate, *, timeout: float, every: float = 0.2, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        close_old_connections()
+        if predicate():
+            return
+        time.sleep(every)
+    close_old_connections()
+    assert predicate(), f"timed out after {timeout} s waiting for {what or predicate}"
