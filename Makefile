@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/opsportal
 
-.PHONY: install run test bench e2e lint check clean cluster
+.PHONY: install run test bench e2e lint check clean cluster test-cluster
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,11 @@ test: install
 CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/opsportal_cluster_demo
 cluster: install
 	DEBUG=true DATABASE_URL=$(CLUSTER_DATABASE_URL) $(PY) manage.py cluster
+
+# The test that drives that topology (tests/cluster, ~3 min: its own CI step, not in `make
+# test`). Uses Redis databases 6 (broker) and 7 (cache) under a queue name of its own.
+test-cluster: install
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/cluster -q -p no:xdist
 
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest tests/bench -s -q -p no:xdist

@@ -83,3 +83,24 @@ def wait_for(predicate, *, timeout: float, every: float = 0.2, what: str = "") -
         time.sleep(every)
     close_old_connections()
     assert predicate(), f"timed out after {timeout} s waiting for {what or predicate}"
+
+
+def schedules_ensure() -> None:
+    """The django-q2 schedules our migrations create, made again if a flush removed them
+    (a `transaction=True` test empties the tables; data migrations do not run again)."""
+    import inspect
+
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    ours = {"audit", "campaigns", "incidents", "integrations", "vouchers", "staff", "opsportal"}
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    for (app, _name), migration in sorted(loader.disk_migrations.items()):
+        for operation in migration.operations:
+            if (
+                app in ours
+                and isinstance(operation, RunPython)
+                and "Schedule" in inspect.getsource(operation.code)
+            ):
+                operation.code(apps, None)
