@@ -9,7 +9,7 @@ lease is never taken from it behind its back.
 The lock lives on a connection opened for this lease alone (never the thread's Django
 connection, which outlives the slice in a worker and would keep the lock after a crash
 in our code). Behind PgBouncer in transaction mode a session lock means nothing: point
-`CAMPAIGN_LEASE_DATABASE_URL` at the primary (or a session-mode pool) then.
+`DATABASE_SESSION_URL` at the primary (or a session-mode pool) then.
 
 The `DispatchLease` row is kept in step (holder, expiry renewed by `check()`): it is the
 fencing token — `check()` fails as soon as the row names someone else (a replay clears
@@ -50,7 +50,7 @@ class LeaseView:
 
 def _lease_connection():
     base = connections[DEFAULT_DB_ALIAS].settings_dict
-    settings_dict = {**base, **(settings.CAMPAIGN_LEASE_DATABASE or {})}
+    settings_dict = {**base, **(settings.DATABASE_SESSION or {})}
     wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "lease")
     with wrapper.cursor() as cursor:
         cursor.execute("SET application_name = %s", [(APP_NAME_PREFIX + node_name())[:63]])

@@ -10,9 +10,12 @@ The rule (contracts.md): a forced status request is answered by a probe run that
 - A forced run starts `gather` seconds after the request that planned it arrived: the
   requests of a burst (50 people pressing "refresh", a proxy queue draining into sync
   workers) all arrive before it starts and share it, instead of each needing a later one.
-- The leader holds a session advisory lock keyed by the run while it probes; joiners wait
-  on it (shared), so they wake the moment it finishes — or dies, when the server ends its
-  session: then the run is marked abandoned and they plan another. On SQLite joiners poll.
+- The leader holds a session advisory lock keyed by the run while it probes, on a
+  connection of its own (DATABASE_SESSION_URL: a real session even behind a
+  transaction-mode pooler), taken before the run is visible; joiners wait on it (shared,
+  inside a transaction), so they wake the moment it finishes — or dies, when the server
+  ends its session: then the run is marked abandoned and they plan another. On SQLite
+  joiners poll.
 - Runs may overlap: a request arriving while one probes does not wait for it to end
   before its own starts (it could not be answered in time otherwise).
 
@@ -26,7 +29,9 @@ import socket
 import time
 from collections.abc import Callable
 
-from django.db import DatabaseError, connection, transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.utils import load_backend
 from django.utils import timezone
 
 from integrations.models import ProbeRun
@@ -45,35 +50,54 @@ def _run_key(run_id: int) -> int:
     return run_id % 2**31
 
 
-def run_join_or_plan(*, arrived: dt.datetime, gather: float, forced: bool) -> tuple[ProbeRun, bool]:
-    """(the run that answers a request arrived at `arrived`, whether we lead it)."""
-    with transaction.atomic():
-        if _pg():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLAN_LOCK_KEY])
-        run = (
-            ProbeRun.objects.filter(started_at__gte=arrived, abandoned=False)
-            .order_by("started_at")
-            .first()
-        )
-        if run is not None:
-            return run, False
-        start = max(arrived + dt.timedelta(seconds=gather), timezone.now())
-        run = ProbeRun.objects.create(
-            started_at=start, forced=forced, leader=f"{socket.gethostname()}:{os.getpid()}"
-        )
-        if _pg():
-            # Session level: it outlives this transaction, so the run is locked before
-            # anyone can see it, and until we finish (or our session ends).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_CLASS, _run_key(run.pk)]
-                )
-        return run, True
+def session_connection():
+    """A connection of its own, for a session lock that must live exactly as long as we
+    hold it (DATABASE_SESSION_URL when DATABASE_URL is a transaction-mode pooler)."""
+    base = connections[DEFAULT_DB_ALIAS].settings_dict
+    settings_dict = {**base, **(settings.DATABASE_SESSION or {})}
+    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, "session")
 
 
-def run_lead(run: ProbeRun, *, probe: Callable[[], dict]) -> dict:
-    """Wait for the planned start, probe, publish the payload (then joiners wake)."""
+def run_join_or_plan(*, arrived: dt.datetime, gather: float, forced: bool):
+    """(the run that answers a request arrived at `arrived`, the leader's lock connection
+    when we lead it, else None)."""
+    holder = None
+    try:
+        with transaction.atomic():
+            if _pg():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLAN_LOCK_KEY])
+            run = (
+                ProbeRun.objects.filter(started_at__gte=arrived, abandoned=False)
+                .order_by("started_at")
+                .first()
+            )
+            if run is not None:
+                return run, None
+            start = max(arrived + dt.timedelta(seconds=gather), timezone.now())
+            run = ProbeRun.objects.create(
+                started_at=start, forced=forced, leader=f"{socket.gethostname()}:{os.getpid()}"
+            )
+            holder = _hold(run) if _pg() else _NO_LOCK
+            return run, holder  # the run is locked before the commit makes it visible
+    except BaseException:
+        if holder not in (None, _NO_LOCK):
+            holder.close()
+        raise
+
+
+_NO_LOCK = object()  # SQLite: leading needs no lock
+
+
+def _hold(run: ProbeRun):
+    db = session_connection()
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUN_LOCK_CLASS, _run_key(run.pk)])
+    return db
+
+
+def run_lead(run: ProbeRun, holder, *, probe: Callable[[], dict]) -> dict:
+    """Wait for the planned start, probe, publish the payload, let go (joiners wake)."""
     try:
         delay = (run.started_at - timezone.now()).total_seconds()
         if delay > 0:
@@ -85,11 +109,8 @@ def run_lead(run: ProbeRun, *, probe: Callable[[], dict]) -> dict:
         ProbeRun.objects.filter(pk=run.pk).update(abandoned=True)
         raise
     finally:
-        if _pg():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, _run_key(run.pk)]
-                )
+        if holder is not _NO_LOCK:
+            holder.close()  # its session ends: the lock goes with it
 
 
 def _wait_for_leader(run: ProbeRun, seconds: float) -> bool:

@@ -141,9 +141,9 @@ def probes_run(*, forced: bool = True, arrived: datetime | None = None) -> dict:
     gather = settings.INTEGRATIONS_PROBE_GATHER_MS / 1000 if forced else 0.0
     bound = gather + timeout + RUN_SLACK_SECONDS + ANSWER_SLACK_SECONDS
     while time.monotonic() < deadline:
-        run, leader = run_join_or_plan(arrived=arrived, gather=gather, forced=forced)
-        if leader:
-            return run_lead(run, probe=lambda: _probe_all(forced=forced))
+        run, holder = run_join_or_plan(arrived=arrived, gather=gather, forced=forced)
+        if holder is not None:  # we lead this run
+            return run_lead(run, holder, probe=lambda: _probe_all(forced=forced))
         finished = run_wait(run, deadline=deadline, bound=bound)
         if finished is not None:
             return finished.payload

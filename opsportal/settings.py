@@ -100,6 +100,10 @@ TEMPLATES = [
 
 # SQLite is only the embedded default of `make run`; tests and production use PostgreSQL.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Where connections that hold a session advisory lock go (campaign leases, the leader of a
+# probe run): a real session. Default: DATABASE_URL. Behind PgBouncer in transaction mode,
+# point it at PostgreSQL itself or a session-mode pool (deploy/README.md).
+DATABASE_SESSION = env.db("DATABASE_SESSION_URL") if env.str("DATABASE_SESSION_URL", "") else None
 # Persistent connections: a fresh connection per request costs ~3x throughput (performance.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # Health checks cost a `SELECT 1` round trip per request; off unless the network drops idle links.
@@ -352,11 +356,6 @@ LOGGING = {
 # A slice must end well inside Q_CLUSTER["timeout"]; the lease outlives a few renewals.
 CAMPAIGN_SLICE_SECONDS = env.float("CAMPAIGN_SLICE_SECONDS", default=60.0)
 CAMPAIGN_LEASE_SECONDS = env.float("CAMPAIGN_LEASE_SECONDS", default=30.0)
-# On PostgreSQL the lease is a session advisory lock (campaigns/session_lease.py) on a
-# connection of its own; behind a transaction-mode pooler point it at the primary.
-CAMPAIGN_LEASE_DATABASE = (
-    env.db("CAMPAIGN_LEASE_DATABASE_URL") if env.str("CAMPAIGN_LEASE_DATABASE_URL", "") else None
-)
 # A running campaign keeps one standby slice waiting for its lease, on another node when
 # there is one (false: the watchdog alone restarts a campaign whose worker died).
 CAMPAIGN_STANDBY = env.bool("CAMPAIGN_STANDBY", default=True)
