@@ -129,6 +129,11 @@ else:
     # in transaction mode before 1.21); the redeem statement then runs unprepared.
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 1_000_000)
+    # Behind a transaction-mode pooler a server-side cursor (a streamed export) outlives
+    # the transaction it belongs to: fetch client-side instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
