@@ -17,24 +17,12 @@ both win: the upsert only takes over a lease that is free, expired or already ou
 """
 
 import datetime as dt
-import os
-import socket
 import uuid
 
-from django.conf import settings
 from django.db import connection
 
 from campaigns.models import DispatchLease, WorkerHeartbeat
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def node_name() -> str:
-    """The failure domain this process belongs to (OPSPORTAL_NODE, default the host name):
-    a standby is worth most on another node than the holder's."""
-    return settings.OPSPORTAL_NODE or socket.gethostname()
+from campaigns.nodes import node_name, worker_name
 
 
 def new_holder() -> str:

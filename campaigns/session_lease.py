@@ -26,8 +26,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import DatabaseError, load_backend
 
-from campaigns.leases import node_name
 from campaigns.models import DispatchLease
+from campaigns.nodes import node_name
 
 # The two-key form of the advisory lock: (LOCK_CLASS, campaign id). Its key space is
 # separate from the one-key (bigint) locks the redeem statement and the sealer take.

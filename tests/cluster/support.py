@@ -94,7 +94,16 @@ def schedules_ensure() -> None:
     from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.operations import RunPython
 
-    ours = {"audit", "campaigns", "incidents", "integrations", "vouchers", "staff", "opsportal"}
+    ours = {
+        "audit",
+        "campaigns",
+        "incidents",
+        "integrations",
+        "vouchers",
+        "staff",
+        "opsportal",
+        "rotation",
+    }
     loader = MigrationLoader(None, ignore_no_migrations=True)
     for (app, _name), migration in sorted(loader.disk_migrations.items()):
         for operation in migration.operations:
