@@ -6,13 +6,16 @@ thread is the coordinator: while the lanes send it checks the lease is still its
 watches for stop and for a backoff set elsewhere, and persists progress. A slice that ended
 only because its time was up enqueues the next one.
 
-Takeover (PostgreSQL): a slice that finds the lease busy becomes the campaign's *standby*
-and blocks on the lease's lock (campaigns/session_lease.py), on another node than the
-holder's when it can: a standby on the holder's own node re-enqueues itself (a few hops)
-so another node's worker picks it up. The holder keeps one standby waiting (it enqueues
-one when `view()` shows none). When the holder's process dies the lock goes with its
-session and the standby sends on within milliseconds; when its slice ends normally the
-standby takes over and the slice it enqueued becomes the next standby.
+Takeover (PostgreSQL): a slice that finds the lease busy on *another* node becomes the
+campaign's standby and blocks on the lease's lock (campaigns/session_lease.py). One that
+lands on the holder's own node re-enqueues itself (a few hops) so another node's worker
+may pick it up, then gives up: a standby beside its holder protects against nothing that
+takes the host down and would keep a second worker of that host busy. The holder seeks a
+standby when `view()` shows none (less and less often while none comes: on a single node
+none ever will). When the holder's process dies the lock goes with its session and the
+standby sends on within milliseconds; when its slice ends normally the standby takes over
+and the slice it enqueued becomes the next standby. Without a standby (one node, SQLite)
+the watchdog restarts the campaign within its minute.
 """
 
 import datetime as dt
@@ -42,7 +45,8 @@ SLACK_SECONDS = 0.1
 LEASE_CHECK_SECONDS = 1.0  # how often the holder proves the lease is still its own
 STANDBY_CHECK_SECONDS = 2.0  # how often the holder looks for its standby
 STANDBY_GRACE_SECONDS = 5.0  # a standby enqueued this recently may still be on its way
-MAX_STANDBY_HOPS = 3  # re-enqueues looking for another node, then stand by where we are
+STANDBY_GRACE_MAX_SECONDS = 60.0  # doubling while none comes (a single node never has one)
+MAX_STANDBY_HOPS = 3  # re-enqueues looking for another node, then give up
 STANDBY_WAIT_STEP = 1.0  # a standby checks the campaign still runs this often
 
 
@@ -98,6 +102,7 @@ class SliceRunner:
         self._started = time.monotonic()
         self._last_check = self._standby_checked = self._standby_sought = -float("inf")
         self._counted = (0, 0)  # sent, attempted already added to the /metrics counters
+        self._standby_grace = STANDBY_GRACE_SECONDS
 
     def _mono_at(self, when: dt.datetime) -> float:
         return time.monotonic() + (when - self.clock()).total_seconds()
@@ -132,9 +137,7 @@ class SliceRunner:
         if view.holder_node == leases.node_name():
             if self.hops < MAX_STANDBY_HOPS:
                 campaign_enqueue_slice(campaign_id=self.campaign_id, hops=self.hops + 1)
-                return False
-            if view.standby_nodes:
-                return False
+            return False
         deadline = self._started + self.slice_seconds / 2
         while (left := deadline - time.monotonic()) > 0:
             if self.lease.wait(seconds=min(STANDBY_WAIT_STEP, left), now=self.clock()):
@@ -152,8 +155,13 @@ class SliceRunner:
         if now - self._standby_checked < STANDBY_CHECK_SECONDS:
             return
         self._standby_checked = now
-        if now - self._standby_sought < STANDBY_GRACE_SECONDS or self.lease.view().standby_nodes:
+        if self.lease.view().standby_nodes:
+            self._standby_grace = STANDBY_GRACE_SECONDS
             return
+        if now - self._standby_sought < self._standby_grace:
+            return
+        if self._standby_sought > -float("inf"):  # the last one never came: ask less often
+            self._standby_grace = min(2 * self._standby_grace, STANDBY_GRACE_MAX_SECONDS)
         self._standby_sought = now
         campaign_enqueue_slice(campaign_id=self.campaign_id)
 

@@ -215,12 +215,14 @@ class Topology:
         host.extra = [exporter]
         return host
 
-    def restart_worker(self, node: str) -> Host:
-        """The host comes back (a new process group, a fresh metrics directory)."""
-        self.workers[node].kill()
-        self.workers[node] = self._start_worker(node)
-        self._wait_worker(self.workers[node])
-        return self.workers[node]
+    def restart_workers(self, **env: str) -> None:
+        """Stop every worker host and start it again with these settings changed."""
+        self.env.update(env)
+        for node in NODES:
+            self.workers[node].stop()
+            self.workers[node] = self._start_worker(node)
+        for node in NODES:
+            self._wait_worker(self.workers[node])
 
     def _wait(self, host: Host, ready, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

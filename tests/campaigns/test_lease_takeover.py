@@ -10,7 +10,7 @@ from django.utils import timezone
 from campaigns import leases
 from campaigns.dispatch import SliceRunner
 from campaigns.dispatch.coordinator import MAX_STANDBY_HOPS
-from campaigns.models import DispatchLease, Target
+from campaigns.models import Campaign, DispatchLease, Target
 from campaigns.services import campaign_replay
 from campaigns.session_lease import LOCK_CLASS, SessionLease, lock_key
 from tests.campaigns.conftest import key
@@ -33,6 +33,15 @@ def in_thread(runner):
     return thread, box
 
 
+def queued_hops(campaign_id) -> list[int]:
+    """The hop counts of the standby slices queued for this campaign that are hops."""
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    args = [SignedPackage.loads(q.payload)["args"] for q in OrmQ.objects.all()]
+    return sorted(a[1] for a in args if a[0] == campaign_id and len(a) > 1)
+
+
 def lease_pids(campaign_id, *, granted):
     with connection.cursor() as cursor:
         cursor.execute(
@@ -43,15 +52,15 @@ def lease_pids(campaign_id, *, granted):
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_the_standby_takes_over_when_the_holders_session_ends(sim, campaign_factory):
+def test_the_standby_takes_over_when_the_holders_session_ends(sim, campaign_factory, settings):
     campaign = campaign_factory(300, throttle_per_minute=3000)
     sim.set_fault("whatsapp", latency_ms=10)
+    settings.OPSPORTAL_NODE = "node-a"
     holder = SliceRunner(campaign.pk, slice_seconds=30)
-    # Same node as the holder here (one process): no hops left, so it waits where it is.
-    standby = SliceRunner(campaign.pk, slice_seconds=30, hops=MAX_STANDBY_HOPS)
     first, first_box = in_thread(holder)
     assert wait_for(lambda: sim.sent_total() >= 20, timeout=20)
-    second, second_box = in_thread(standby)
+    settings.OPSPORTAL_NODE = "node-b"  # the standby's host (its lease connection says so)
+    second, second_box = in_thread(SliceRunner(campaign.pk, slice_seconds=30))
     assert wait_for(lambda: lease_pids(campaign.pk, granted=False), timeout=10)
     sent_before = sim.sent_total()
 
@@ -122,3 +131,19 @@ def test_view_names_the_holder_node_and_the_waiting_standbys(campaign_factory, s
         waiter.join(10)
         observer.release(now=timezone.now(), held=False)
     assert wait_for(lambda: not leases.campaigns_held(now=timezone.now()), timeout=5)
+
+
+def test_a_standby_on_the_holders_own_node_moves_on_and_then_gives_up(
+    sim, campaign_factory, settings
+):
+    campaign = campaign_factory(200, throttle_per_minute=600)
+    settings.OPSPORTAL_NODE = "node-a"
+    thread, box = in_thread(SliceRunner(campaign.pk, slice_seconds=8))
+    assert wait_for(lambda: lease_pids(campaign.pk, granted=True), timeout=10)
+    moved = SliceRunner(campaign.pk, slice_seconds=8, hops=0).run()
+    assert moved.reason == "lease_busy" and queued_hops(campaign.pk) == [1]  # for another node
+    last = SliceRunner(campaign.pk, slice_seconds=8, hops=MAX_STANDBY_HOPS).run()
+    assert last.reason == "lease_busy" and queued_hops(campaign.pk) == [1]  # no further hop
+    assert not lease_pids(campaign.pk, granted=False)  # nobody waits beside the holder
+    Campaign.objects.filter(pk=campaign.pk).update(state="paused")
+    thread.join(30)

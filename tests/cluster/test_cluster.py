@@ -37,7 +37,7 @@ from tests.cluster.support import (
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PER_MINUTE = 3000  # 50 sends/s
-SLICE_SECONDS = 10
+SLICE_SECONDS = 20  # a hand-over every 20 s (production: 60): the first campaign sees one
 PROBED = ("voucher_png", "whatsapp", "supabase_management", "vercel", "pagerduty", "slack")
 PASSWORD = "cluster-test-password-1"
 SCHEDULER_PASS_SECONDS = 30  # django-q2 runs its scheduler every 30 s in each cluster
@@ -190,7 +190,7 @@ def test_two_web_hosts_and_two_worker_clusters(cluster):
     schedules_due_at = time.monotonic()
 
     # --- 3. a campaign started through host A, sent by workers of both clusters -----------
-    first = campaign_with_targets("both clusters", 750)
+    first = campaign_with_targets("both clusters", 1100)
     start_through(web_a, first, ops)
     wait_for(lambda: completed(first), timeout=120, what="the first campaign to complete")
     sent_once(sim, first)
@@ -199,10 +199,10 @@ def test_two_web_hosts_and_two_worker_clusters(cluster):
         n: metric(topology.scrape(w), "opsportal_dispatch_sends_total", campaign=first.pk)
         for n, w in topology.workers.items()
     }
-    print(f"[campaign] 750 targets: sends per cluster {per_cluster}; {figures}")
+    print(f"[campaign] 1100 targets: sends per cluster {per_cluster}; {figures}")
     assert all(per_cluster.values()), "one cluster sent nothing"
-    assert sum(per_cluster.values()) == 750
-    assert figures["busiest_5s"] <= figures["allowed_5s"] * 1.03 + 2  # the throttle held
+    assert sum(per_cluster.values()) == 1100
+    assert figures["busiest_10s"] <= figures["allowed_10s"]  # the throttle held
 
     # --- 4. log in on A, carry on on B; locked out on A is locked out on B ----------------
     staff_create(username="lena-locked", role="ops", password=PASSWORD)
@@ -266,9 +266,11 @@ def test_two_web_hosts_and_two_worker_clusters(cluster):
         assert metric(topology.scrape(host), "opsportal_task_runs_total") > 0, host.name
 
     # --- 7. a worker host killed mid-campaign: nothing lost, nothing twice, taken over ------
-    second = campaign_with_targets("survives a kill", 2000)
+    # With the project's slice length (one hand-over a minute), as in production.
+    topology.restart_workers(CAMPAIGN_SLICE_SECONDS="60")
+    second = campaign_with_targets("survives a kill", 2500)
     start_through(web_b, second, ops)
-    wait_for(lambda: len(first_sends(sim, second.pk)) >= 700, timeout=120, what="700 sends")
+    wait_for(lambda: len(first_sends(sim, second.pk)) >= 900, timeout=120, what="900 sends")
     wait_for(
         lambda: (lambda h, s: h is not None and any(n != h for n in s))(*lease_nodes(second.pk)),
         timeout=30,
@@ -294,4 +296,4 @@ def test_two_web_hosts_and_two_worker_clusters(cluster):
     )
     assert takeover <= 2.0
     assert figures["use"] >= 0.98
-    assert figures["busiest_5s"] <= figures["allowed_5s"] * 1.03 + 2
+    assert figures["busiest_10s"] <= figures["allowed_10s"]
