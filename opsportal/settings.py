@@ -4,6 +4,9 @@ Every integration has one block with an ``*_ENABLED`` switch that defaults to
 "its required values are present"; an unset integration is *not configured*,
 never a crash. ``NAME_FILE`` is read before ``NAME`` for every value
 (``FileAwareEnv``), so secrets can come from mounted files.
+
+Over 300 lines on purpose: one block per concern, and every value the environment can
+change is found in this one file (README "Configuration", deploy/env.example).
 """
 
 from datetime import timedelta
@@ -346,8 +349,6 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # django-q2 gives its logger a handler of its own unless one is configured.
-        "django-q": {"handlers": ["console"], "propagate": False},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # botocore logs whole response bodies at DEBUG: secret values included.
@@ -356,6 +357,10 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+if LOG_FORMAT == "json":
+    # django-q2 gives its logger a handler (and text format) of its own unless one is set.
+    LOGGING["loggers"]["django-q"] = {"handlers": ["console"], "propagate": False}
 
 # --- Campaign dispatcher (campaigns/dispatch/) ---
 # A slice must end well inside Q_CLUSTER["timeout"]; the lease outlives a few renewals.
