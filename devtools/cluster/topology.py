@@ -13,6 +13,7 @@ Every process gets production settings (DEBUG off) except HTTPS (plain loopback 
 A run's queue name and cache prefix are its own, so two runs on one Redis never mix.
 """
 
+import base64
 import os
 import secrets
 import shutil
@@ -144,6 +145,10 @@ class Topology:
             "METRICS_TOKEN": self.metrics_token,
             "LOG_FORMAT": "json",
             "WEB_CONCURRENCY": str(web_workers),
+            # Production audit settings: checkpoints signed, anchored outside the database.
+            "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "AUDIT_SIGNING_KEY_ID": "cluster",
+            "AUDIT_ANCHOR_URL": f"file://{self.workdir / 'audit-anchors'}",
             **(env or {}),
         }
 

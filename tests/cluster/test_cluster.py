@@ -261,7 +261,14 @@ def test_two_web_hosts_and_two_worker_clusters(cluster):
     # --- 6. /metrics on every host ----------------------------------------------------------
     for host in (web_a, web_b):
         page = topology.scrape(host)
-        assert "opsportal_integration_state" in page and "opsportal_task_queue_depth" in page
+        for name in (
+            "opsportal_integration_state",
+            "opsportal_task_queue_depth",
+            "opsportal_incidents_open",
+            "opsportal_audit_seal_lag_seconds",
+            "opsportal_audit_last_anchor_age_seconds",  # the sealer's run anchored a checkpoint
+        ):
+            assert name in page, (host.name, name)
     for host in topology.workers.values():
         assert metric(topology.scrape(host), "opsportal_task_runs_total") > 0, host.name
 
