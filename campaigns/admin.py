@@ -74,6 +74,11 @@ class CampaignAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # sends happened; keep the record
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & set(services.PACE_FIELDS):
+            services.campaign_pace_changed(campaign_id=obj.pk)
+
     # --- the list: state in words and progress, one grouped query for the whole page -------
 
     def get_changelist_instance(self, request):

@@ -43,6 +43,10 @@ class Campaign(models.Model):
     # The provider's Retry-After (seconds) behind the current backoff; None when the wait is
     # our own exponential one. Shown as "backing off until 10:42 (provider asked for 60 s)".
     backoff_retry_after = models.FloatField(null=True, blank=True)
+    # The last Retry-After the WhatsApp function returned for this campaign, kept after the
+    # backoff ends: the runbook's reschedule step (3.1) starts from it.
+    provider_retry_after = models.FloatField(null=True, blank=True)
+    provider_retry_after_at = models.DateTimeField(null=True, blank=True)
     # When the dispatcher next intends to send (quiet hours end, backoff end, next retry).
     next_send_at = models.DateTimeField(null=True, blank=True)
 

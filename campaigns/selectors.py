@@ -202,3 +202,18 @@ def campaigns_active_progress(*, limit: int = 8) -> dict:
     )
     more, campaigns = len(campaigns) > limit, campaigns[:limit]
     return {"rows": campaigns_progress(campaigns), "more": more}
+
+
+def campaign_provider_retry_after(*, campaign_id) -> tuple[float, dt.datetime] | None:
+    """The Retry-After (seconds) the WhatsApp function last returned for this campaign, and
+    when; None when it never asked for one."""
+    try:
+        campaign_id = int(campaign_id)
+    except (TypeError, ValueError):
+        return None
+    row = (
+        Campaign.objects.filter(pk=campaign_id, provider_retry_after__isnull=False)
+        .values_list("provider_retry_after", "provider_retry_after_at")
+        .first()
+    )
+    return (row[0], row[1]) if row else None

@@ -7,7 +7,6 @@ transaction, and enqueues dispatcher work only after commit.
 """
 
 import datetime as dt
-import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -25,11 +24,9 @@ from campaigns.errors import (
     SendFailed,
 )
 from campaigns.health import whatsapp_is_red
-from campaigns.models import Campaign, DispatchLease, SendResult, WorkerHeartbeat
-from campaigns.outcomes import error_code_of
+from campaigns.models import Campaign, DispatchLease, WorkerHeartbeat
 from campaigns.phones import phone_normalise
-from integrations.clients.edge_functions import SendWhatsAppClient
-from integrations.errors import IntegrationError
+from campaigns.test_send import send_recorded
 
 KICK_AHEAD_SECONDS = 30  # the watchdog runs every minute: wake campaigns a little early
 HEARTBEAT_RETENTION = dt.timedelta(days=1)
@@ -89,12 +86,15 @@ def _start_locked(*, campaign_id: int, actor) -> Campaign:
     previous = campaign.state
     campaign.state = Campaign.State.RUNNING
     campaign.started_at = campaign.started_at or now
-    # The stall clock restarts at a (re)start; a stale backoff does not carry over.
+    # The stall clock restarts at a (re)start. A backoff still running (the provider's
+    # Retry-After, or one set by hand before the pause: runbook 3.1) survives the resume;
+    # one already over does not carry over.
     campaign.last_progress_at = now
-    campaign.backoff_until = None
-    campaign.backoff_level = 0
-    campaign.backoff_retry_after = None
-    campaign.next_send_at = None
+    if not (campaign.backoff_until and campaign.backoff_until > now):
+        campaign.backoff_until = None
+        campaign.backoff_level = 0
+        campaign.backoff_retry_after = None
+    campaign.next_send_at = campaign.backoff_until
     campaign.save(
         update_fields=[
             "state",
@@ -203,6 +203,20 @@ def campaign_reschedule_after(*, campaign_id: int, seconds: float, actor) -> Cam
     return campaign
 
 
+PACE_FIELDS = ("throttle_per_minute", "quiet_hours_start", "quiet_hours_end", "time_zone")
+
+
+def campaign_pace_changed(*, campaign_id: int) -> None:
+    """Quiet hours or throttle changed (the admin's form; its own audit entry records the
+    change): a running campaign takes them at its next slice, queued now. A slice reads the
+    throttle once at its start and the quiet hours each round; a wait planned under the old
+    settings (`next_send_at`) is dropped so the watchdog does not sit on it either."""
+    with transaction.atomic():
+        running = Campaign.objects.filter(pk=campaign_id, state=Campaign.State.RUNNING)
+        if running.update(next_send_at=None):
+            campaign_enqueue_slice(campaign_id=campaign_id)
+
+
 def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "") -> str:
     """Send the campaign's template to one number now; the message id, or SendFailed(code)."""
     from django.conf import settings
@@ -216,36 +230,17 @@ def campaign_send_test(*, campaign_id: int, phone: str, actor, region: str = "")
         to = phone_normalise(phone, region=region or settings.CAMPAIGN_DEFAULT_REGION)
     except ValueError as exc:
         raise CampaignError(f"phone: {exc}") from None
-    code, message_id = "", ""
-    try:
-        message_id = SendWhatsAppClient().send(
-            to=to,
-            template=campaign.template,
-            variables=campaign.template_variables,
-            idempotency_key=f"campaign-{campaign.pk}-test-{uuid.uuid4().hex}",
-            language=campaign.template_language,
-        )
-    except IntegrationError as exc:
-        code = error_code_of(exc)
-    with transaction.atomic():
-        SendResult.objects.create(
-            at=timezone.now(),
-            campaign=campaign,
-            phone=to,
-            is_test=True,
-            outcome=SendResult.Outcome.FAILED if code else SendResult.Outcome.SENT,
-            error_code=code,
-            message_id=message_id,
-        )
-        audit.record(
-            action="campaign.send_test",
-            actor=actor,
-            target=campaign,
-            data={"to": to, "outcome": "failed" if code else "sent", "error_code": code},
-        )
-    if code:
-        raise SendFailed(code)
-    return message_id
+    result = send_recorded(
+        to=to,
+        template=campaign.template,
+        variables=campaign.template_variables,
+        language=campaign.template_language,
+        campaign=campaign,
+        actor=actor,
+    )
+    if result.error_code:
+        raise SendFailed(result.error_code)
+    return result.message_id
 
 
 def campaigns_dispatch_watchdog() -> list[int]:

@@ -14,7 +14,8 @@ from django.db.models.functions import TruncWeek
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from incidents.engine.params import ParamsForm, params_initial
+from incidents.engine.clock import GateClock, gate_state
+from incidents.engine.params import ParamsForm, params_initial, params_notes
 from incidents.engine.registry import Action, action_get
 from incidents.engine.runbook import PHASE_LABELS
 from incidents.models import (
@@ -41,6 +42,7 @@ class StepView:
     pending_approval: Approval | None = None
     can_run: bool = False
     can_approve: bool = False
+    gate: tuple[str, GateClock] | None = None  # a gate's state and clock (_gate_state.html)
 
     @property
     def last_run(self) -> StepRun | None:
@@ -87,13 +89,18 @@ def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) ->
                     view.action.params, defaults=step.default_params, impacted=incident.impacted
                 ),
             )
-            view.can_run = user.has_perm(view.action.permission)
+            for name, note in params_notes(view.action.params, view.form.initial).items():
+                view.form.fields[name].help_text = note
+            # Work done elsewhere (the rotation saga) is not run a second time.
+            view.can_run = user.has_perm(view.action.permission) and not step.done_elsewhere
             approval = pending.get(step.pk)
             if approval and approval.expires_at > timezone.now():
                 view.pending_approval = approval
                 view.can_approve = can_approve and approval.requested_by_id != user.pk
         else:
             view.can_run = user.has_perm(SAFE_STEP_PERMISSION)
+            if step.kind == IncidentStep.Kind.GATE:
+                view.gate = gate_state(step)
         phase = phases.setdefault(
             step.phase, {"key": step.phase, "label": PHASE_LABELS[step.phase], "steps": []}
         )

@@ -410,6 +410,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opsportal@localhost"
 WHATSAPP_FAILURE_RATE_THRESHOLD = env.float("WHATSAPP_FAILURE_RATE_THRESHOLD", default=0.2)
 WHATSAPP_FAILURE_RATE_MINUTES = env.int("WHATSAPP_FAILURE_RATE_MINUTES", default=10)
 REDEEM_IDEMPOTENCY_SPIKE = env.int("REDEEM_IDEMPOTENCY_SPIKE", default=20)
+# Gates (incidents/gates/checks.py): "targets update" needs this many sends since the replay
+# (or the campaign completing); "EF returns 202" may send a test to this number (empty: it
+# waits for the first real send after resume).
+INCIDENT_GATE_MIN_TARGETS_SENT = env.int("INCIDENT_GATE_MIN_TARGETS_SENT", default=10)
+WHATSAPP_TEST_NUMBER = env.str("WHATSAPP_TEST_NUMBER", default="")
+WHATSAPP_TEST_TEMPLATE = env.str("WHATSAPP_TEST_TEMPLATE", default="hello_world")
+WHATSAPP_TEST_SEND_EVERY_SECONDS = env.int("WHATSAPP_TEST_SEND_EVERY_SECONDS", default=60)
 
 # --- Paging and detection (incidents/services/paging.py, webhook.py, detectors/) ---
 # A detector's incident (and any SEV1/SEV2) pages PagerDuty and posts to Slack; a page that

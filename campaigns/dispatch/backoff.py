@@ -91,6 +91,9 @@ class CampaignBackoff:
                 }
                 if level is not None:
                     fields["backoff_level"] = min(level + 1, MAX_LEVEL)
+                else:  # remembered after the backoff ends (incident step 3.1's default)
+                    fields["provider_retry_after"] = wait
+                    fields["provider_retry_after_at"] = self.clock()
                 Campaign.objects.filter(pk=self.campaign_id).update(**fields)
             finally:
                 connection.close()

@@ -1,5 +1,7 @@
 """Actions composed from the campaigns app's services and selectors."""
 
+import math
+
 from django.conf import settings
 
 from campaigns import selectors as campaign_selectors
@@ -93,11 +95,33 @@ def campaigns_misconfigured(ctx: ActionContext) -> dict:
     return {"problems": problems}
 
 
+def _provider_retry_after(initial: dict) -> tuple[int, str] | None:
+    """Step 3.1's default: the Retry-After the WhatsApp function last returned."""
+    found = campaign_selectors.campaign_provider_retry_after(campaign_id=initial.get("campaign_id"))
+    if found is None:
+        return None
+    seconds, at = found
+    return math.ceil(seconds), (
+        f"the WhatsApp function last asked for Retry-After {seconds:g} s "
+        f"(campaign {initial['campaign_id']}, {at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+
+
 @register(
     "campaign_reschedule_after",
     "Reschedule sends after Retry-After",
     tier="operational",
-    params=(CAMPAIGN, Param("seconds", "Retry-After (seconds)", kind="int", default=60)),
+    params=(
+        CAMPAIGN,
+        Param(
+            "seconds",
+            "Retry-After (seconds)",
+            kind="int",
+            default=60,
+            help="default 60 s: the WhatsApp function returned no Retry-After for it",
+            suggest=_provider_retry_after,
+        ),
+    ),
 )
 def campaign_reschedule_after(ctx: ActionContext) -> dict:
     cid, seconds = ctx.params["campaign_id"], ctx.params["seconds"]

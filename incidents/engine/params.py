@@ -8,6 +8,7 @@ pasted into a parameter is never stored, run, approved or posted.
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,9 @@ class Param:
     help: str = ""
     # Fill the default from the incident's first impacted object of this type.
     from_impacted: str = ""
+    # A default read from the world, given the values before it: (value, why) or None,
+    # e.g. the Retry-After the provider last returned; `why` is shown next to the field.
+    suggest: Callable[[dict], tuple[Any, str] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -158,9 +162,13 @@ def params_initial(params: tuple[Param, ...], *, defaults: dict, impacted: Any) 
     """What a run starts from: the runbook step's defaults, each Param's default, else the
     incident's first impacted object of the Param's type (`impacted` is a queryset of
     ImpactedObject). Names without a value are left out."""
-    initial = {}
+    initial: dict = {}
     for param in params:
-        value = defaults.get(param.name, param.default)
+        value = defaults.get(param.name)
+        if value is None and param.suggest and (suggested := param.suggest(initial)):
+            value = suggested[0]
+        if value is None:
+            value = param.default
         if value in (None, "") and param.from_impacted:
             value = (
                 impacted.filter(object_type=param.from_impacted)
@@ -170,6 +178,15 @@ def params_initial(params: tuple[Param, ...], *, defaults: dict, impacted: Any) 
         if value is not None:
             initial[param.name] = value
     return initial
+
+
+def params_notes(params: tuple[Param, ...], initial: dict) -> dict[str, str]:
+    """Why a suggested default is what it is, per parameter (the page shows it)."""
+    notes = {}
+    for param in params:
+        if param.suggest and (suggested := param.suggest(initial)):
+            notes[param.name] = suggested[1]
+    return notes
 
 
 def params_hash(*, action_key: str, step_id: int, params: dict) -> str:

@@ -27,8 +27,10 @@ class Step:
     action: str = ""
     gate: str = ""
     params: dict = field(default_factory=dict)
-    # Escalation timers and gate deadlines count from the incident's detection time.
+    # Escalation timers count from the incident's detection time; a gate's deadline from
+    # when the steps it verifies (`after`, keys of this runbook) have run, else detection.
     due_after: timedelta | None = None
+    after: tuple[str, ...] = ()
 
 
 def checklist(key: str, text: str, **kw) -> Step:
@@ -55,6 +57,13 @@ class Runbook:
     title: str
     phases: tuple[Phase, ...]
     severity: str = "sev2"
+
+    def __post_init__(self) -> None:
+        keys = {step.key for phase in self.phases for step in phase.steps}
+        for phase in self.phases:
+            for step in phase.steps:
+                if set(step.after) - keys:
+                    raise ValueError(f"{self.key}.{step.key}: `after` names an unknown step")
 
     def numbered_steps(self) -> Iterator[tuple[int, str, str, Step]]:
         """(position, number "2.1", phase, step) in runbook order."""

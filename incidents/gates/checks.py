@@ -1,22 +1,29 @@
-"""The gate checks of the five runbooks, composed from the other apps' reads."""
+"""The gate checks of the five runbooks, composed from the other apps' reads. Each gets the
+time its clock started (the verified step's finish) and counts only evidence from then on."""
 
-from campaigns.health import whatsapp_is_red
-from campaigns.models import SendResult, Target
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from campaigns.models import Campaign, SendResult
+from campaigns.test_send import whatsapp_test_send_due
 from incidents.gates.registry import GateResult, gate_check
-from incidents.models import Incident, StepRun
+from incidents.models import Incident
 from integrations.status import status_get
 
 
 @gate_check("incident_note_added")
-def incident_note_added(incident: Incident) -> GateResult:
-    count = incident.notes.count()
-    return GateResult(count > 0, f"{count} note(s) on the incident")
+def incident_note_added(incident: Incident, since: datetime) -> GateResult:
+    """ "Add incident note in Logs page": a note written once the mitigation has run."""
+    count = incident.notes.filter(at__gte=since).count()
+    return GateResult(count > 0, f"{count} note(s) since {since:%H:%M:%S}")
 
 
 @gate_check("targets_advance")
-def targets_advance(incident: Incident) -> GateResult:
-    """Some target of each impacted campaign changed status since the step was reached
-    (the dispatcher is moving again)."""
+def targets_advance(incident: Incident, since: datetime) -> GateResult:
+    """ "Verify target statuses update within 5 minutes" (from the replay): each impacted
+    campaign sent at least INCIDENT_GATE_MIN_TARGETS_SENT targets since, or completed. One
+    target changing is not the dispatcher moving again."""
     ids = list(
         incident.impacted.filter(object_type="campaigns.campaign").values_list(
             "object_id", flat=True
@@ -24,47 +31,67 @@ def targets_advance(incident: Incident) -> GateResult:
     )
     if not ids:
         return GateResult(False, "no campaign linked to the incident")
-    since = (
-        incident.runs.filter(action_key="dispatcher_replay", status=StepRun.Status.SUCCEEDED)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-        or incident.detected_at
-    )
-    stuck = [
-        cid
-        for cid in ids
-        if not Target.objects.filter(campaign_id=cid, updated_at__gte=since)
-        .exclude(status=Target.Status.PENDING)
-        .exists()
-    ]
-    if stuck:
-        return GateResult(
-            False, f"no target advanced since {since:%H:%M:%S} for campaign(s) {', '.join(stuck)}"
-        )
-    return GateResult(True, f"targets advanced since {since:%H:%M:%S}")
+    needed = settings.INCIDENT_GATE_MIN_TARGETS_SENT
+    progress = []
+    for cid in ids:
+        if Campaign.objects.filter(
+            pk=cid, state=Campaign.State.COMPLETED, completed_at__gte=since
+        ).exists():
+            progress.append((True, f"campaign {cid} completed"))
+            continue
+        sent = SendResult.objects.filter(
+            campaign_id=cid, is_test=False, outcome=SendResult.Outcome.SENT, at__gte=since
+        ).count()
+        progress.append((sent >= needed, f"campaign {cid}: {sent}/{needed} sent"))
+    detail = f"since {since:%H:%M:%S}: " + "; ".join(text for _, text in progress)
+    return GateResult(all(ok for ok, _ in progress), detail)
 
 
-def _integration(key: str) -> dict | None:
+def _parsed(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _integration(key: str, since: datetime) -> dict | None:
     payload = status_get()  # at most 60 s old; probes (bounded) only when stale
-    return next((i for i in payload["integrations"] if i["key"] == key), None)
+    item = next((i for i in payload["integrations"] if i["key"] == key), None)
+    if item is not None and _parsed(item["checked_at"]) < since.replace(microsecond=0):
+        # Probed before the step ran: only a probe from after it says anything.
+        payload = status_get(force=True)
+        item = next((i for i in payload["integrations"] if i["key"] == key), None)
+    return item
 
 
 @gate_check("voucher_png_green")
-def voucher_png_green(incident: Incident) -> GateResult:
-    """ "Verify preview works": the voucher_png probe (which renders a PNG) is green."""
-    item = _integration("voucher_png")
+def voucher_png_green(incident: Incident, since: datetime) -> GateResult:
+    """ "Verify preview works": the voucher_png probe (which renders a PNG) is green on a
+    probe run after the redeploy."""
+    item = _integration("voucher_png", since)
     if item is None:
         return GateResult(False, "voucher_png probe not registered")
-    return GateResult(item["state"] == "green", f"voucher_png {item['state']} ({item['reason']})")
+    detail = f"voucher_png {item['state']} ({item['reason']}) at {item['checked_at']}"
+    return GateResult(item["state"] == "green", detail)
 
 
 @gate_check("whatsapp_ef_202")
-def whatsapp_ef_202(incident: Incident) -> GateResult:
-    """ "EF returns 202": a send accepted (202) since detection, or the send-whatsapp probe is
-    no longer red (the same rule campaign start applies)."""
-    if SendResult.objects.filter(outcome="sent", at__gte=incident.detected_at).exists():
-        return GateResult(True, "a send was accepted (202) since detection")
-    if whatsapp_is_red():
-        return GateResult(False, "send-whatsapp probe is red")
-    return GateResult(True, "send-whatsapp probe is not red")
+def whatsapp_ef_202(incident: Incident, since: datetime) -> GateResult:
+    """ "Resume campaigns once EF returns 202": a real 202 from send-whatsapp since the
+    campaigns were paused — the first real send after resume, or a test send to
+    WHATSAPP_TEST_NUMBER. A probe (a GET) proves nothing about sending."""
+    real = SendResult.objects.filter(
+        is_test=False, outcome=SendResult.Outcome.SENT, at__gte=since
+    ).first()
+    if real is not None:
+        return GateResult(True, f"a campaign send was accepted (202) at {real.at:%H:%M:%S}")
+    # The sweep re-checks every 20 s; the test phone is texted at most this often.
+    every = timedelta(seconds=settings.WHATSAPP_TEST_SEND_EVERY_SECONDS)
+    test = whatsapp_test_send_due(since=since, every=every)
+    if test is None:
+        return GateResult(
+            False,
+            "no 202 yet: no WHATSAPP_TEST_NUMBER set, waiting for the first send after resume",
+        )
+    if test.outcome == SendResult.Outcome.SENT:
+        return GateResult(True, f"test send to {test.phone} accepted (202) at {test.at:%H:%M:%S}")
+    return GateResult(
+        False, f"test send to {test.phone} at {test.at:%H:%M:%S} failed: {test.error_code}"
+    )

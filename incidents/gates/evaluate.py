@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.engine.clock import gate_clock
 from incidents.engine.timeline import SYSTEM, timeline_append
 from incidents.gates.registry import GateResult, gate_get
 from incidents.models import OPEN_STATUSES, IncidentStep
@@ -17,11 +18,19 @@ _S = IncidentStep.Status
 
 def gate_evaluate(*, step: IncidentStep) -> IncidentStep:
     """Check one gate now; passing is final, a miss past the deadline marks it overdue (failed)
-    but it keeps being checked, so a late pass still turns it green."""
-    try:
-        result = gate_get(step.gate_key)(step.incident)
-    except Exception as exc:  # a check that cannot run is a miss, never a crash of the sweep
-        result = GateResult(False, f"check could not run: {type(exc).__name__}: {exc}")
+    but it keeps being checked, so a late pass still turns it green. Before the steps it
+    verifies have run it is not checked at all: nothing can pass it early."""
+    if step.is_finished:
+        return step
+    clock = gate_clock(step)
+    if clock.started_at is None:
+        numbers = ", ".join(clock.waiting_for) or "?"
+        result = GateResult(False, f"waiting for step {numbers} to run")
+    else:
+        try:
+            result = gate_get(step.gate_key)(step.incident, clock.started_at)
+        except Exception as exc:  # a check that cannot run is a miss, never a crash
+            result = GateResult(False, f"check could not run: {type(exc).__name__}: {exc}")
     now = timezone.now()
     with transaction.atomic():
         step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step.pk)
@@ -30,6 +39,9 @@ def gate_evaluate(*, step: IncidentStep) -> IncidentStep:
         step.last_checked_at = now
         step.last_check_detail = result.detail[:500]
         fields = ["last_checked_at", "last_check_detail"]
+        if clock.due_at != step.due_at:  # the clock started: the page shows "due HH:MM"
+            step.due_at = clock.due_at
+            fields.append("due_at")
         if result.passed:
             step.status, step.completed_at, step.completed_by_name = _S.DONE, now, SYSTEM
             fields += ["status", "completed_at", "completed_by_name"]

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from incidents.models import Incident
 
@@ -12,7 +13,9 @@ class GateResult:
     detail: str
 
 
-GateCheck = Callable[[Incident], GateResult]
+# A check gets the incident and when its clock started (the verified step's finish): only
+# evidence from then on counts.
+GateCheck = Callable[[Incident, datetime], GateResult]
 _GATES: dict[str, GateCheck] = {}
 
 

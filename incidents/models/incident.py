@@ -143,6 +143,12 @@ class IncidentStep(models.Model):
     gate_key = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField(null=True, blank=True)
+    # A gate's clock: the steps it verifies (its clock starts once they have all run) and
+    # its deadline counted from then (incidents.engine.clock).
+    clock_after = models.JSONField(default=list, blank=True)
+    due_after_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # Set when something else did this step's work (e.g. "rotation #3"): it is not run again.
+    done_elsewhere = models.CharField(max_length=200, blank=True)
     announced_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_detail = models.CharField(max_length=500, blank=True)

@@ -52,6 +52,7 @@ RUNBOOK = Runbook(
                     "Verify target statuses update within 5 minutes.",
                     "targets_advance",
                     due_after=timedelta(minutes=5),
+                    after=("replay",),
                 ),
                 action(
                     "record_actions",

@@ -58,7 +58,12 @@ RUNBOOK = Runbook(
         Phase(
             "resolution",
             (
-                gate("note", "Add incident note in Logs page", "incident_note_added"),
+                gate(
+                    "note",
+                    "Add incident note in Logs page",
+                    "incident_note_added",
+                    after=("void_replace", "scope"),  # the note records the mitigation
+                ),
                 action(
                     "vendor_support",
                     "and communicate to vendor support.",

@@ -50,7 +50,12 @@ RUNBOOK = Runbook(
             "resolution",
             (
                 checklist("redeploy", "Redeploy EF or fix network issue."),
-                gate("preview_works", "Verify preview works;", "voucher_png_green"),
+                gate(
+                    "preview_works",
+                    "Verify preview works;",
+                    "voucher_png_green",
+                    after=("redeploy",),
+                ),
                 close_page("close incident in PagerDuty."),
             ),
         ),

@@ -62,7 +62,12 @@ RUNBOOK = Runbook(
         Phase(
             "resolution",
             (
-                gate("ef_202", "Resume campaigns once EF returns 202.", "whatsapp_ef_202"),
+                gate(
+                    "ef_202",
+                    "Resume campaigns once EF returns 202.",
+                    "whatsapp_ef_202",
+                    after=("pause_all",),  # a 202 after the pause, never the opening's state
+                ),
                 action("resume", "Resume the paused campaigns.", "campaigns_resume"),
                 action(
                     "resolution_audit",

@@ -136,7 +136,9 @@ def _incident_create(
             action_key=step.action,
             gate_key=step.gate,
             default_params=step.params,
-            due_at=detected_at + step.due_after if step.due_after else None,
+            due_at=detected_at + step.due_after if step.due_after and not step.after else None,
+            clock_after=list(step.after),
+            due_after_seconds=int(step.due_after.total_seconds()) if step.due_after else None,
         )
         for position, number, phase, step in runbook.numbered_steps()
     )
@@ -191,6 +193,8 @@ def incident_step_complete(
     step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step.pk)
     if not step.incident.is_open:
         raise ValidationError("The incident is no longer open.")
+    if step.done_elsewhere:
+        raise ValidationError(f"Already done by {step.done_elsewhere}: {step.note}")
     if step.kind == IncidentStep.Kind.ACTION and not skip:
         raise ValidationError("Action steps are done by running them.")
     if step.kind == IncidentStep.Kind.GATE and not skip:

@@ -58,6 +58,13 @@ def test_station_redeem_runbook_end_to_end(
     review = run_step(incident, "voucher_review", support_user)
     assert "DOUBLE REDEMPTION" in review.log
 
+    # A note from before the mitigation is not the resolution note the gate asks for.
+    incident_note_add(incident=incident, text="Looking into it.", actor=support_user)
+    early = gate_evaluate(step=step_of(incident, "note"))
+    assert (
+        early.status == "pending" and early.last_check_detail == "waiting for step 3.1, 3.2 to run"
+    )
+
     replaced = run_step(incident, "void_replace", ops_user, reason="double redemption")
     voucher.refresh_from_db()
     assert replaced.status == "succeeded" and voucher.status == "void"
@@ -80,8 +87,8 @@ def test_station_redeem_runbook_end_to_end(
     run_step(incident, "data_ops", ops_user)
     assert any(c["body"]["channel"] == "#data-ops" for c in simulator.calls("slack"))
 
-    gate = step_of(incident, "note")
-    assert gate_evaluate(step=gate).status == "pending"
+    gate = gate_evaluate(step=step_of(incident, "note"))
+    assert gate.status == "pending" and gate.last_check_detail.startswith("0 note(s) since")
     incident_note_add(
         incident=incident, text="Vendor confirms scanner firmware bug.", actor=support_user
     )

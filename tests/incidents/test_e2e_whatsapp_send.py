@@ -47,11 +47,17 @@ def test_whatsapp_runbook_end_to_end(
 ):
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     settings.WHATSAPP_PROVIDER_EMAIL = "waba-support@provider.example"
+    settings.WHATSAPP_TEST_NUMBER = "+250788000111"
+    settings.WHATSAPP_TEST_SEND_EVERY_SECONDS = 0
     simulator.set_fault("whatsapp", status=500)
     status_get(force=True)
     detectors_run_all(only=("whatsapp_failures",))
     incident = Incident.objects.get(runbook_key="whatsapp_send")
     assert "send-whatsapp probe red" in step_of(incident, "detected").note
+
+    # The 202 gate verifies the pause's aftermath: nothing before it counts.
+    gate = gate_evaluate(step=step_of(incident, "ef_202"))
+    assert gate.status == "pending" and gate.last_check_detail == "waiting for step 2.1 to run"
 
     # Immediate: stop every running campaign; check quiet hours and throttles.
     pause = run_step(incident, "pause_all", ops_user)
@@ -83,13 +89,22 @@ def test_whatsapp_runbook_end_to_end(
     assert mail.outbox[-1].to == ["waba-support@provider.example"]
     assert mail.outbox[-1].attachments[0][0] == f"campaign-{running_campaign.pk}-failed-targets.csv"
 
-    # Resolution: resume is refused while the EF is red; the 202 gate opens once it is not.
+    # Resolution: resume is refused while the EF is red; the 202 gate opens on a real 202
+    # from send-whatsapp (a test send to the test number), never on a green GET probe.
     refused = run_step(incident, "resume", ops_user)
     assert refused.status == "failed" and "not resumed" in refused.error
-    assert gate_evaluate(step=step_of(incident, "ef_202")).status == "pending"
+    gate = gate_evaluate(step=step_of(incident, "ef_202"))
+    assert gate.status == "pending" and "failed: INTERNAL_SERVER_ERROR" in gate.last_check_detail
     simulator.clear_faults()
     status_get(force=True)
-    assert gate_evaluate(step=step_of(incident, "ef_202")).status == "done"
+    gate = gate_evaluate(step=step_of(incident, "ef_202"))
+    assert gate.status == "done" and "test send to +250788000111 accepted (202)" in (
+        gate.last_check_detail
+    )
+    assert any(
+        (c.get("body") or {}).get("to") == "+250788000111" and c["status"] == 202
+        for c in simulator.calls("whatsapp")
+    )
     resumed = run_step(incident, "resume", ops_user)
     running_campaign.refresh_from_db()
     assert resumed.status == "succeeded" and running_campaign.state == "running"
