@@ -25,6 +25,7 @@ from audit.redaction import mask_text
 from incidents.engine.timeline import timeline_append
 from integrations.errors import IntegrationError
 from rotation import steps, steps_targets
+from rotation.checklist import rotation_checklist_complete
 from rotation.context import Saga, StepFailed
 from rotation.models import ROTATION_CLAIM, RotationRun, RotationStep, RotationTarget
 
@@ -116,7 +117,8 @@ def rotation_execute(
                 "rotated_at": run.rotated_at.isoformat() if run.rotated_at else None,
             },
         )
-    saga.log(f"rotation #{run.pk} succeeded")
+    ticked = rotation_checklist_complete(run, actor=actor)
+    saga.log(f"rotation #{run.pk} succeeded; runbook steps done: {', '.join(ticked) or 'none'}")
     return run
 
 

@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 import audit
+from incidents.services import incident_step_done_by_person
 from integrations.clients.slack import SlackClient
 from integrations.clients.supabase_admin import SupabaseAdminProbe
 from integrations.errors import IntegrationError, Rejected
@@ -136,7 +137,16 @@ def revoke_leaked_key(saga: Saga, step) -> tuple[str, dict]:
 
 # 7 ------------------------------------------------------------------------------------------
 def invalidate_sessions(saga: Saga, step) -> tuple[str, dict]:
+    """The runbook's 3.3 and this step are one action: whichever runs first signs everyone
+    out, the other records that it was done."""
     run = saga.run
+    done = incident_step_done_by_person(incident_id=run.incident_id, key="invalidate_sessions")
+    if done is not None:
+        return (
+            f"sessions already invalidated by incident step {done.number} at "
+            f"{done.completed_at:%H:%M:%S} UTC ({done.completed_by_name}); not signed out again",
+            {"sessions_deleted": 0, "already_done_by_step": done.number},
+        )
     before = list(Session.objects.values_list("session_key", flat=True))
     try:
         result = staff_sessions_invalidate(

@@ -103,6 +103,8 @@ def _finish(run: StepRun, status: str, *, error: str = "", result: dict | None =
 
 def _refusal(run: StepRun, action: Action) -> str | None:
     """Why the claimed run may not execute after all (checked again at the last moment)."""
+    if run.step.done_elsewhere:  # e.g. the rotation saga signed everyone out already
+        return f"already done by {run.step.done_elsewhere}"
     digest = params_hash(action_key=run.action_key, step_id=run.step_id, params=run.params)
     if digest != run.params_hash:
         return "the parameters changed after the run was queued"

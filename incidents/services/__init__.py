@@ -17,6 +17,11 @@ from incidents.services.incidents import (
     incident_step_complete,
 )
 from incidents.services.links import incident_link, incident_merge
+from incidents.services.performed import (
+    Performed,
+    incident_step_done_by_person,
+    incident_steps_performed,
+)
 from incidents.services.postmortem import (
     incident_postmortem_generate,
     incident_postmortem_get,
@@ -28,6 +33,7 @@ from incidents.services.timeline import incident_note_add
 
 __all__ = [
     "Impacted",
+    "Performed",
     "approval_decide",
     "approval_refusal",
     "approval_request",
@@ -43,6 +49,8 @@ __all__ = [
     "incident_postmortem_get",
     "incident_status_set",
     "incident_step_complete",
+    "incident_step_done_by_person",
+    "incident_steps_performed",
     "postmortem_markdown",
     "step_rerun",
     "step_run_execute",

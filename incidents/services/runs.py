@@ -28,6 +28,8 @@ def step_run_request(
         raise ValidationError("Only action steps run.")
     if step.incident.status == Incident.Status.CLOSED:
         raise ValidationError("The incident is closed.")
+    if step.done_elsewhere:
+        raise ValidationError(f"Already done by {step.done_elsewhere}: {step.note}")
     action = action_get(step.action_key)
     if not actor.has_perm(action.permission):
         raise PermissionDenied(f"You need the {action.permission} permission for this step.")

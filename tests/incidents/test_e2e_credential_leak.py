@@ -1,15 +1,17 @@
 """Supabase Credential Leak, end to end from its detector: a revoked staff token is used →
-incident → owner notified → replacement key checked → rotation approved and run → sessions
-invalidated (approved) → summary in #ops → PagerDuty resolved. The rotation saga itself is
+incident → owner notified → replacement key checked → rotation approved and run, which ticks
+off revoke, sessions, confirm and summary with its evidence (none of them runs again) →
+PagerDuty resolved. The rotation saga itself is
 tested in depth by test_rotation_*.py; this walks the runbook through the engine."""
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEntry
 from incidents.detectors import detectors_run_all
-from incidents.models import Incident, StepRun
+from incidents.models import Approval, Incident
 from incidents.services import (
     approval_decide,
     incident_status_set,
@@ -51,29 +53,27 @@ def test_credential_leak_runbook_end_to_end(
         approval_decide(approval=approval, actor=second_admin, approve=True)
     assert step_of(incident, "update_envs").status == "done"
     assert not world.accepted(world.leaked)
-    incident_step_complete(
-        step=step_of(incident, "revoke_key"),
-        actor=admin_user,
-        note="revoked by the rotation (step 5)",
-    )
-
-    client_for(admin_user)  # a live admin session the invalidation must end
-    sessions = step_run_request(
-        step=step_of(incident, "invalidate_sessions"),
-        actor=ops_user,
-        params={"revoke_api_tokens": True},
-    )
-    with sync_tasks():
-        approval_decide(approval=sessions, actor=second_admin, approve=True, comment="yes")
-    assert StepRun.objects.get(approval=sessions).status == "succeeded"
-    assert not Session.objects.exists()
-
-    incident_step_complete(
-        step=step_of(incident, "confirm"), actor=admin_user, note="Admin API refuses the leaked key"
-    )
-    run_step(incident, "summary", ops_user, text="Service-role key rotated at 22:10 UTC.")
+    # The saga ticked off what it did, with its evidence and a link to the run; none of it
+    # runs again (no second approval, nobody signed out a second time).
+    link = f"/admin/rotation/rotationrun/{rotation.pk}/change/"
+    for key, evidence in [
+        ("revoke_key", "key revoked at"),
+        ("invalidate_sessions", "admin sessions invalidated at"),
+        ("confirm", "old key answered 401 at"),
+        ("summary", "summary with the rotation timestamp posted at"),
+    ]:
+        step = step_of(incident, key)
+        assert step.status == "done" and step.done_elsewhere == f"rotation #{rotation.pk}"
+        assert evidence in step.note and link in step.note, step.note
+    client_for(admin_user)  # signed in again after the rotation
+    with pytest.raises(ValidationError, match=f"Already done by rotation #{rotation.pk}"):
+        step_run_request(step=step_of(incident, "invalidate_sessions"), actor=ops_user)
+    with pytest.raises(ValidationError):
+        incident_step_complete(step=step_of(incident, "confirm"), actor=admin_user, note="again")
+    assert Session.objects.exists()
+    assert not Approval.objects.filter(step=step_of(incident, "invalidate_sessions")).exists()
     slack = [c["body"] for c in world.sim.calls("slack") if c["path"].endswith("postMessage")]
-    assert any(b["channel"] == "#ops" and "rotated at 22:10 UTC" in b["text"] for b in slack)
+    assert sum("service-role key rotated at" in b["text"] for b in slack) == 1
     run_step(incident, "pagerduty_resolve", ops_user)
     [page] = world.sim.state()["pagerduty_incidents"]  # resolved through REST, with a note
     assert page["status"] == "resolved"
