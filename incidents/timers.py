@@ -34,9 +34,13 @@ def escalations_announce() -> int:
     for step in due:
         with transaction.atomic():
             # Claim first, so two schedulers never announce the same step twice.
-            claimed = IncidentStep.objects.filter(pk=step.pk, announced_at__isnull=True).update(
-                announced_at=now
-            )
+            # The incident's timers are re-checked here: mitigated or cleared meanwhile, it waits.
+            claimed = IncidentStep.objects.filter(
+                pk=step.pk,
+                announced_at__isnull=True,
+                incident__status=Incident.Status.OPEN,
+                incident__timers_paused_at__isnull=True,
+            ).update(announced_at=now)
             if not claimed:
                 continue
             incident = step.incident
