@@ -160,6 +160,10 @@ def _reopen(incident: Incident, found: Detected, cooldown: timedelta) -> Inciden
                 note=f"the cause recurred within the {minutes}-minute cool-down: {found.detail}",
             )
             incident_impacted_add(incident=incident, impacted=list(found.impacted))
+            # The cause is back: timers paused because it had cleared run again.
+            incident = incident_condition_set(
+                incident=incident, present=True, detector=incident.detector
+            )
             timeline_append(
                 incident=incident,
                 kind="reopened",
