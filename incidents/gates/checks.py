@@ -9,7 +9,7 @@ from campaigns.models import Campaign, SendResult
 from campaigns.test_send import whatsapp_test_send_due
 from incidents.gates.registry import GateResult, gate_check
 from incidents.models import Incident
-from integrations.status import status_get
+from integrations.status import probe_history, status_get
 
 
 @gate_check("incident_note_added")
@@ -47,29 +47,27 @@ def targets_advance(incident: Incident, since: datetime) -> GateResult:
     return GateResult(all(ok for ok, _ in progress), detail)
 
 
-def _parsed(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-
-
-def _integration(key: str, since: datetime) -> dict | None:
-    payload = status_get()  # at most 60 s old; probes (bounded) only when stale
-    item = next((i for i in payload["integrations"] if i["key"] == key), None)
-    if item is not None and _parsed(item["checked_at"]) < since.replace(microsecond=0):
-        # Probed before the step ran: only a probe from after it says anything.
-        payload = status_get(force=True)
-        item = next((i for i in payload["integrations"] if i["key"] == key), None)
-    return item
+def _probed_since(key: str, since: datetime) -> tuple[str, str, datetime] | None:
+    """The newest stored probe of `key` (any process's: the stored rows, not this process's
+    cache), probing now when none is from after `since`: (state, reason, checked_at)."""
+    rows = probe_history(key=key, limit=1)
+    if not rows or rows[0].checked_at < since:
+        status_get(force=True)  # single-flight across processes; stores its results
+        rows = probe_history(key=key, limit=1)
+    if not rows:
+        return None
+    return rows[0].state, rows[0].reason, rows[0].checked_at
 
 
 @gate_check("voucher_png_green")
 def voucher_png_green(incident: Incident, since: datetime) -> GateResult:
     """ "Verify preview works": the voucher_png probe (which renders a PNG) is green on a
     probe run after the redeploy."""
-    item = _integration("voucher_png", since)
-    if item is None:
+    found = _probed_since("voucher_png", since)
+    if found is None:
         return GateResult(False, "voucher_png probe not registered")
-    detail = f"voucher_png {item['state']} ({item['reason']}) at {item['checked_at']}"
-    return GateResult(item["state"] == "green", detail)
+    state, reason, at = found
+    return GateResult(state == "green", f"voucher_png {state} ({reason}) at {at:%H:%M:%S}")
 
 
 @gate_check("whatsapp_ef_202")

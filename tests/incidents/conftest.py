@@ -1,7 +1,7 @@
 import pytest
 
 # The shared incident fixtures (signed PagerDuty webhooks, a real qcluster): both halves of #17.
-from tests.incidents.e2e_support import qcluster, webhook_secret  # noqa: F401
+from tests.incidents.e2e_support import qcluster, qcluster_env, webhook_secret  # noqa: F401
 
 
 @pytest.fixture

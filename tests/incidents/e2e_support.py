@@ -6,7 +6,12 @@ webhooks, the simulator's recorded pages, and a real qcluster against the test d
 - `sim_pages(sim)` / `sim_slack_posts(sim)`: what reached the simulator's PagerDuty Events
   v2 and Slack `chat.postMessage`.
 - `qcluster` (fixture): a real `manage.py qcluster` on our own queue name, pointed at the
-  simulator; `wait_for(...)` polls with a deadline.
+  simulator (more of its environment: override `qcluster_env`); `wait_for(...)` polls with a
+  deadline.
+- `detected_paged_acknowledged(...)`, `worker_run(...)`, `worker_approved(...)`,
+  `resolved_with_postmortem(...)`: the per-runbook walks with a real worker
+  (test_e2e_*.py): detector → page + Slack at the simulator → signed acknowledgement → steps
+  run by the qcluster as each role → resolve → postmortem.
 """
 
 import hashlib
@@ -147,7 +152,13 @@ def probe_recorded(key: str, state: str, reason: str = "") -> None:
 
 
 @pytest.fixture
-def qcluster(simulator, monkeypatch, settings):
+def qcluster_env() -> dict:
+    """More environment for the qcluster's process (a test module overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def qcluster(simulator, monkeypatch, settings, qcluster_env):
     """A real `manage.py qcluster` on its own queue, every client pointed at the simulator.
     Needs `django_db(transaction=True)` (the cluster reads what the test committed). The
     migrations' schedules are removed first: the test runs detectors and ticks itself."""
@@ -169,7 +180,7 @@ def qcluster(simulator, monkeypatch, settings):
         PORTAL_BASE_URL=settings.PORTAL_BASE_URL,
         SLACK_OPS_CHANNEL=settings.SLACK_OPS_CHANNEL,
         Q_WORKERS="1",
-        **env,
+        **{**env, **qcluster_env},
     ).start()
     yield cluster
     cluster.stop()
@@ -185,3 +196,76 @@ def wait_for(predicate, *, timeout: float = 60, every: float = 0.2) -> bool:
         return predicate()
 
     return _wait(fresh, timeout=timeout, every=every)
+
+
+# --- per-runbook walks with a real worker ----------------------------------------------
+
+
+def detected_paged_acknowledged(simulator, qcluster, client, *, detector: str, runbook: str):
+    """Run `detector`; its incident pages PagerDuty and posts to Slack (both at the
+    simulator, by the worker); a signed PagerDuty acknowledgement acknowledges it here."""
+    from incidents.detectors import detectors_run_all
+    from incidents.models import Incident, IncidentPage
+
+    assert detectors_run_all(only=(detector,))[detector]["opened"] == 1
+    incident = Incident.objects.get(runbook_key=runbook)
+    sent = lambda: IncidentPage.objects.filter(incident=incident, status="sent").count() >= 2  # noqa: E731
+    assert wait_for(sent), qcluster.log_tail()
+    [trigger] = sim_pages(simulator, "trigger")
+    assert trigger["dedup_key"] == incident.pagerduty_dedup_key
+    assert any(f"/incident/{incident.pk}/work/" in p["text"] for p in sim_slack_posts(simulator))
+    event = pd_event("incident.acknowledged", dedup_key=incident.pagerduty_dedup_key)
+    assert pd_post(client, event).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_via == "pagerduty" and incident.acknowledged_at
+    return incident
+
+
+def _finished(run):
+    def done() -> bool:
+        run.refresh_from_db()
+        return run.is_finished
+
+    return done
+
+
+def worker_run(qcluster, incident, key: str, user, **params):
+    """Ask for a step run as `user`; the qcluster runs it. → the finished StepRun."""
+    from incidents.models import StepRun
+    from incidents.services import step_run_request
+
+    run = step_run_request(step=incident.steps.get(key=key), actor=user, params=params)
+    assert isinstance(run, StepRun), run
+    assert wait_for(_finished(run)), qcluster.log_tail()
+    return run
+
+
+def worker_approved(qcluster, approval, approver):
+    """A second person approves; the qcluster runs the step. → the finished StepRun."""
+    from incidents.models import StepRun
+    from incidents.services import approval_decide
+
+    approval_decide(approval=approval, actor=approver, approve=True, comment="go")
+    assert wait_for(lambda: StepRun.objects.filter(approval=approval).exists())
+    run = StepRun.objects.get(approval=approval)
+    assert wait_for(_finished(run), timeout=120), qcluster.log_tail()
+    return run
+
+
+def resolved_with_postmortem(simulator, qcluster, incident, user) -> str:
+    """Resolve here: the PagerDuty incident is resolved (by the worker) and the postmortem
+    carries the real MTTA and the pages. → its Markdown."""
+    from incidents.services import incident_status_set
+
+    incident_status_set(incident=incident, status="resolved", actor=user, note="walked through")
+    key = incident.pagerduty_dedup_key
+    resolved = wait_for(lambda: sim_pd_incident(simulator, key).get("status") == "resolved")
+    assert resolved, qcluster.log_tail()
+    incident.refresh_from_db()
+    markdown = incident.postmortem_markdown
+    mtta = incident.acknowledged_at - incident.opened_at
+    minutes, seconds = divmod(int(mtta.total_seconds()), 60)
+    assert f"(MTTA, opened → first acknowledgement): {minutes}m {seconds:02d}s" in markdown
+    assert "in PagerDuty)" in markdown  # acknowledged there
+    assert markdown.count("(round 0): sent") >= 2  # the page and the Slack post
+    return markdown

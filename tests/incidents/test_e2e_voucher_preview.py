@@ -10,6 +10,11 @@ from incidents.gates import gate_evaluate
 from incidents.models import Incident
 from incidents.services import incident_acknowledge, incident_status_set, incident_step_complete
 from integrations.status import status_get
+from tests.incidents.e2e_support import (
+    detected_paged_acknowledged,
+    resolved_with_postmortem,
+    worker_run,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +80,43 @@ def test_voucher_preview_runbook_end_to_end(
     assert (
         AuditEntry.objects.filter(incident_id=incident.pk, action="incident.step_run").count() == 6
     )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_voucher_preview_from_a_fault_with_a_worker(
+    simulator, qcluster, client, webhook_secret, support_user, ops_user, settings
+):
+    """Fault → detector → page + Slack → signed acknowledgement → steps run by the qcluster
+    as support/ops → the gate only after the redeploy, on a probe from after it → resolve."""
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    simulator.set_fault("voucher_png", status=503)
+    status_get(force=True)
+    incident = detected_paged_acknowledged(
+        simulator, qcluster, client, detector="voucher_png_red", runbook="voucher_preview"
+    )
+    assert worker_run(qcluster, incident, "ef_status", support_user).status == "succeeded"
+    assert "voucher_png: red" in worker_run(qcluster, incident, "reprobe", support_user).log
+    assert worker_run(qcluster, incident, "tell_support", ops_user).status == "succeeded"
+    incident_step_complete(
+        step=incident.steps.get(key="degraded_copy"), actor=support_user, note="banner seen"
+    )
+
+    simulator.clear_faults()
+    status_get(force=True)  # green already, but nobody has redeployed: the gate waits
+    gate = gate_evaluate(step=incident.steps.get(key="preview_works"))
+    assert gate.status == "pending" and gate.last_check_detail == "waiting for step 4.1 to run"
+    simulator.set_fault("voucher_png", status=503)
+    incident_step_complete(
+        step=incident.steps.get(key="redeploy"), actor=support_user, note="EF redeployed"
+    )
+    gate = gate_evaluate(step=incident.steps.get(key="preview_works"))  # probed after 4.1
+    assert gate.status == "pending" and "voucher_png red" in gate.last_check_detail
+    simulator.clear_faults()
+    assert "voucher_png: green" in worker_run(qcluster, incident, "reprobe", support_user).log
+    assert gate_evaluate(step=incident.steps.get(key="preview_works")).status == "done"
+
+    assert worker_run(qcluster, incident, "pagerduty_resolve", ops_user).status == "succeeded"
+    assert worker_run(qcluster, incident, "postmortem", support_user).status == "succeeded"
+    markdown = resolved_with_postmortem(simulator, qcluster, incident, ops_user)
+    assert "Gate 4.2 passed" in markdown and "`slack_post`" in markdown
