@@ -8,12 +8,18 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from campaigns.dispatch import SliceRunner
-from campaigns.models import Campaign, Target
+from campaigns.models import Campaign, SendResult, Target
 from incidents.detectors import detectors_run_all
 from incidents.gates import gate_evaluate
 from incidents.models import Incident
 from incidents.services import incident_status_set
 from integrations.status import status_get
+from tests.incidents.e2e_support import (
+    detected_paged_acknowledged,
+    resolved_with_postmortem,
+    wait_for,
+    worker_run,
+)
 
 # The dispatcher sends from worker threads with their own connections: real commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,3 +88,58 @@ def test_dispatcher_stall_runbook_end_to_end(
     search = simulator.calls("pagerduty", "GET")[-1]["query"]
     assert search["incident_key"] == f"opsportal-incident-{incident.pk}"
     incident_status_set(incident=incident, status="resolved", actor=ops_user)
+
+
+@pytest.mark.slow
+def test_dispatcher_stall_from_a_stall_with_a_worker(
+    simulator, qcluster, client, webhook_secret, support_user, ops_user, settings
+):
+    """A running campaign nobody dispatches → detector → page + Slack → signed
+    acknowledgement → status, pause, replay refused while the EF is down, replay by the
+    qcluster whose dispatcher then sends → the gate from the replay's finish, on at least
+    INCIDENT_GATE_MIN_TARGETS_SENT sends (or completion) → resolve."""
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    settings.INCIDENT_GATE_MIN_TARGETS_SENT = 10
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    campaign = Campaign.objects.create(
+        name="Stuck",
+        template="promo_v1",
+        state="running",
+        started_at=long_ago,
+        last_progress_at=long_ago,
+        throttle_per_minute=600,
+    )
+    Target.objects.bulk_create(
+        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(25)]
+    )
+    incident = detected_paged_acknowledged(
+        simulator, qcluster, client, detector="dispatcher_stalled", runbook="dispatcher_stall"
+    )
+    assert "queue length 25" in worker_run(qcluster, incident, "status", support_user).log
+    assert worker_run(qcluster, incident, "pause", ops_user).status == "succeeded"
+
+    simulator.set_fault("whatsapp", status=503)
+    status_get(force=True)
+    refused = worker_run(qcluster, incident, "replay", ops_user)
+    assert refused.status == "failed" and "engineering notified" in refused.error
+    gate = gate_evaluate(step=incident.steps.get(key="targets_advance"))
+    assert gate.status == "pending" and gate.last_check_detail == "waiting for step 3.1 to run"
+
+    simulator.clear_faults()
+    status_get(force=True)
+    replay = worker_run(qcluster, incident, "replay", ops_user)
+    assert replay.status == "succeeded"
+    gate_step = incident.steps.get(key="targets_advance")
+    assert wait_for(lambda: gate_evaluate(step=gate_step).status == "done", timeout=90), (
+        qcluster.log_tail()
+    )
+    gate_step.refresh_from_db()
+    assert gate_step.due_at == replay.finished_at + dt.timedelta(minutes=5)
+    sent = SendResult.objects.filter(campaign=campaign, outcome="sent", at__gte=replay.finished_at)
+    assert sent.count() >= 10
+
+    record = worker_run(qcluster, incident, "record_actions", ops_user, summary="Replayed.")
+    assert record.status == "succeeded"
+    assert worker_run(qcluster, incident, "pagerduty_resolve", ops_user).status == "succeeded"
+    markdown = resolved_with_postmortem(simulator, qcluster, incident, ops_user)
+    assert "Gate 4.1 passed" in markdown and "`dispatcher_replay`" in markdown

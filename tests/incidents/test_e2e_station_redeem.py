@@ -14,9 +14,19 @@ from incidents.detectors import detectors_run_all
 from incidents.gates import gate_evaluate
 from incidents.models import Incident
 from incidents.services import incident_note_add, incident_status_set
+from tests.incidents.e2e_support import (
+    detected_paged_acknowledged,
+    resolved_with_postmortem,
+    worker_run,
+)
 from vouchers.models import Voucher, VoucherEvent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def qcluster_env():
+    return {"VENDOR_SUPPORT_EMAIL": "support@vendor.example", "EMAIL_URL": "consolemail://"}
 
 
 def _redeem(token, code, key):
@@ -104,3 +114,59 @@ def test_station_redeem_runbook_end_to_end(
     assert AuditEntry.objects.filter(action="voucher.replaced", target_id=str(voucher.pk)).exists()
     incident.refresh_from_db()
     assert f"{replacement.code} (replacement)" in incident.postmortem_markdown
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_station_redeem_from_a_double_redemption_with_a_worker(
+    simulator,
+    qcluster,
+    client,
+    webhook_secret,
+    station_with_token,
+    voucher_factory,
+    support_user,
+    ops_user,
+):
+    """A double redemption → detector → page + Slack → signed acknowledgement → reviews by
+    support, void-and-replace and scope by ops, run by the qcluster → the note gate only
+    after the mitigation → vendor told → resolve."""
+    station, token = station_with_token
+    voucher = voucher_factory()
+    assert _redeem(token, voucher.code, "k-1").status_code == 200
+    VoucherEvent.objects.create(
+        voucher=voucher, kind="redeemed", station=station, at=timezone.now()
+    )
+    incident = detected_paged_acknowledged(
+        simulator, qcluster, client, detector="double_redemption", runbook="station_redeem"
+    )
+    assert worker_run(qcluster, incident, "redeem_logs", support_user).status == "succeeded"
+    review = worker_run(qcluster, incident, "voucher_review", support_user)
+    assert "DOUBLE REDEMPTION" in review.log
+    incident_note_add(incident=incident, text="Two redemptions at KGL-001.", actor=support_user)
+    gate = gate_evaluate(step=incident.steps.get(key="note"))
+    assert gate.status == "pending" and gate.last_check_detail == "waiting for step 3.1, 3.2 to run"
+
+    replaced = worker_run(qcluster, incident, "void_replace", ops_user, reason="double redemption")
+    voucher.refresh_from_db()
+    assert replaced.status == "succeeded" and voucher.status == "void" and voucher.replaced_by
+    scope = worker_run(
+        qcluster,
+        incident,
+        "scope",
+        ops_user,
+        voucher_code=voucher.replaced_by.code,
+        station_codes=station.code,
+        reason="OCR mapped the wrong station",
+    )
+    assert scope.status == "succeeded"
+    gate = gate_evaluate(step=incident.steps.get(key="note"))  # the early note does not count
+    assert gate.status == "pending" and gate.last_check_detail.startswith("0 note(s) since")
+    incident_note_add(incident=incident, text="Voided and replaced.", actor=support_user)
+    assert gate_evaluate(step=incident.steps.get(key="note")).status == "done"
+
+    told = worker_run(qcluster, incident, "vendor_support", ops_user, text="Double redemption.")
+    assert told.status == "succeeded" and told.result
+    assert worker_run(qcluster, incident, "pagerduty_resolve", ops_user).status == "succeeded"
+    markdown = resolved_with_postmortem(simulator, qcluster, incident, ops_user)
+    assert "Gate 5.1 passed" in markdown and f"{voucher.replaced_by.code} (replacement)" in markdown

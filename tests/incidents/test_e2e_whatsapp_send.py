@@ -15,8 +15,19 @@ from incidents.models import Incident
 from incidents.services import incident_status_set
 from incidents.timers import escalations_announce
 from integrations.status import status_get
+from tests.incidents.e2e_support import (
+    detected_paged_acknowledged,
+    resolved_with_postmortem,
+    wait_for,
+    worker_run,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def qcluster_env():
+    return {"WHATSAPP_PROVIDER_EMAIL": "waba@provider.example", "EMAIL_URL": "consolemail://"}
 
 
 @pytest.fixture
@@ -120,3 +131,57 @@ def test_whatsapp_runbook_end_to_end(
     incident_status_set(incident=incident, status="resolved", actor=ops_user)
     incident.refresh_from_db()
     assert f"campaigns.campaign {running_campaign.pk} Promo" in incident.postmortem_markdown
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_whatsapp_send_from_a_fault_with_a_worker(
+    simulator, qcluster, client, webhook_secret, support_user, ops_user, settings
+):
+    """EF 5xx → detector → page + Slack → signed acknowledgement → pause, checks, reschedule,
+    export, provider notice run by the qcluster → resume refused while red → the 202 gate
+    only after the pause and on a real 202 (test send) → resume sends → resolve."""
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    settings.WHATSAPP_TEST_NUMBER = "+250788000111"
+    settings.WHATSAPP_TEST_SEND_EVERY_SECONDS = 0
+    campaign = Campaign.objects.create(
+        name="Promo", template="promo_v1", state="running", throttle_per_minute=6000
+    )
+    Target.objects.bulk_create(
+        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(12)]
+    )
+    simulator.set_fault("whatsapp", status=500)
+    status_get(force=True)
+    incident = detected_paged_acknowledged(
+        simulator, qcluster, client, detector="whatsapp_failures", runbook="whatsapp_send"
+    )
+    gate = gate_evaluate(step=incident.steps.get(key="ef_202"))
+    assert gate.status == "pending" and gate.last_check_detail == "waiting for step 2.1 to run"
+
+    assert worker_run(qcluster, incident, "pause_all", ops_user).status == "succeeded"
+    campaign.refresh_from_db()
+    assert campaign.state == "paused"
+    assert worker_run(qcluster, incident, "check_settings", support_user).status == "succeeded"
+    assert worker_run(qcluster, incident, "reschedule", ops_user, seconds=2).status == "succeeded"
+    assert worker_run(qcluster, incident, "export_failed", support_user).status == "succeeded"
+    notice = worker_run(qcluster, incident, "notify_provider", ops_user)
+    assert notice.status == "succeeded" and notice.result["email"] == "waba@provider.example"
+
+    refused = worker_run(qcluster, incident, "resume", ops_user)
+    assert refused.status == "failed" and "not resumed" in refused.error
+    gate = gate_evaluate(step=incident.steps.get(key="ef_202"))
+    assert gate.status == "pending" and "test send to +250788000111" in gate.last_check_detail
+    simulator.clear_faults()
+    status_get(force=True)
+    gate = gate_evaluate(step=incident.steps.get(key="ef_202"))
+    assert gate.status == "done" and "accepted (202)" in gate.last_check_detail
+
+    assert worker_run(qcluster, incident, "resume", ops_user).status == "succeeded"
+    completed = lambda: Campaign.objects.get(pk=campaign.pk).state == "completed"  # noqa: E731
+    assert wait_for(completed, timeout=90), qcluster.log_tail()
+    audit = worker_run(qcluster, incident, "resolution_audit", ops_user, summary="EF 5xx fixed.")
+    assert audit.status == "succeeded"
+    assert AuditEntry.objects.filter(action="incident_resolution", incident_id=incident.pk).exists()
+    assert worker_run(qcluster, incident, "pagerduty_resolve", ops_user).status == "succeeded"
+    markdown = resolved_with_postmortem(simulator, qcluster, incident, ops_user)
+    assert "Gate 5.1 passed" in markdown and "`campaigns_pause_running`" in markdown
