@@ -19,6 +19,12 @@ from incidents.services import (
     step_run_request,
 )
 from staff.services import api_token_create, api_token_revoke
+from tests.incidents.e2e_support import (
+    detected_paged_acknowledged,
+    resolved_with_postmortem,
+    worker_approved,
+    worker_run,
+)
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +89,58 @@ def test_credential_leak_runbook_end_to_end(
     incident.refresh_from_db()
     assert world.leaked not in incident.postmortem_markdown
     assert "`supabase_key_rotate`" in incident.postmortem_markdown
+
+
+@pytest.fixture
+def qcluster_env(world, moto_server):
+    """The worker reaches Secrets Manager on the same moto server, mails to its console."""
+    return {
+        "EMAIL_URL": "consolemail://",
+        "AWS_SECRETS_ENDPOINT_URL": moto_server,
+        "AWS_REGION": "eu-west-1",
+        "SECRETS_MANAGER_ENABLED": "true",
+        "ROTATION_DEPLOY_POLL_SECONDS": "0.01",
+        "ROTATION_DEPLOY_TIMEOUT_SECONDS": "5",
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_credential_leak_from_a_revoked_token_with_a_worker(
+    world, qcluster, client, webhook_secret, admin_user, second_admin, ops_user
+):
+    """A revoked token used → detector → page + Slack → signed acknowledgement → owner
+    notified and replacement checked by ops, the rotation approved by a second admin and run
+    by the qcluster, which ticks off what it did → resolve."""
+    from rotation.services import rotation_prepare, rotation_request
+
+    issued = api_token_create(user=ops_user)
+    api_token_revoke(token=issued.token, actor=admin_user)
+    client.get(reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"})
+    incident = detected_paged_acknowledged(
+        world.sim, qcluster, client, detector="revoked_token_use", runbook="credential_leak"
+    )
+    notified = worker_run(qcluster, incident, "notify_owner", ops_user, project="production")
+    assert notified.status == "succeeded", notified.error
+    fetched = worker_run(qcluster, incident, "fetch_key", ops_user, project="production")
+    assert fetched.status == "succeeded" and world.new not in fetched.log
+
+    rotation = rotation_prepare(
+        incident=incident,
+        project=world.project,
+        leaked_key=world.leaked,
+        leaked_key_id=world.leaked_id,
+        actor=admin_user,
+    )
+    run = worker_approved(qcluster, rotation_request(run=rotation, actor=admin_user), second_admin)
+    assert run.status == "succeeded", (run.error, qcluster.log_tail())
+    assert not world.accepted(world.leaked) and world.accepted(world.new)
+    for key in ("revoke_key", "invalidate_sessions", "confirm", "summary"):
+        step = incident.steps.get(key=key)
+        assert step.status == "done" and step.done_elsewhere == f"rotation #{rotation.pk}", key
+    with pytest.raises(ValidationError, match="Already done by rotation"):
+        step_run_request(step=incident.steps.get(key="invalidate_sessions"), actor=ops_user)
+
+    assert worker_run(qcluster, incident, "pagerduty_resolve", ops_user).status == "succeeded"
+    markdown = resolved_with_postmortem(world.sim, qcluster, incident, admin_user)
+    assert "key revoked at" in markdown and world.leaked not in markdown
