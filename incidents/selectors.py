@@ -310,6 +310,7 @@ def incident_paging_data(*, incident: Incident, user: Any) -> dict:
         "can_link": can_change,
         "cooldown_minutes": settings.INCIDENT_DETECTOR_COOLDOWN_MINUTES,
         "ops_channel": settings.SLACK_OPS_CHANNEL,
+        "gate_min_sent": settings.INCIDENT_GATE_MIN_TARGETS_SENT,
     }
 
 
