@@ -30,12 +30,30 @@ from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 pytestmark = pytest.mark.django_db
 
 
+def _revoked_token_used(client, *, user, revoker) -> None:
+    """The fault: a staff API token is revoked, then used anyway."""
+    issued = api_token_create(user=user)
+    api_token_revoke(token=issued.token, actor=revoker)
+    client.get(reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"})
+
+
+def _prepared(world, incident, actor):
+    """The rotation form: the leaked key entered once on the incident's rotation page."""
+    from rotation.services import rotation_prepare
+
+    return rotation_prepare(
+        incident=incident,
+        project=world.project,
+        leaked_key=world.leaked,
+        leaked_key_id=world.leaked_id,
+        actor=actor,
+    )
+
+
 def test_credential_leak_runbook_end_to_end(
     world, client, client_for, admin_user, second_admin, ops_user, run_step, step_of, sync_tasks
 ):
-    issued = api_token_create(user=ops_user)
-    api_token_revoke(token=issued.token, actor=admin_user)
-    client.get(reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"})
+    _revoked_token_used(client, user=ops_user, revoker=admin_user)
     detectors_run_all(only=("revoked_token_use",))
     incident = Incident.objects.get(runbook_key="credential_leak")
 
@@ -45,15 +63,9 @@ def test_credential_leak_runbook_end_to_end(
     assert fetched.status == "succeeded" and world.new not in fetched.log
 
     # Mitigation: the rotation saga, approved by a second admin, through the engine.
-    from rotation.services import rotation_prepare, rotation_request
+    from rotation.services import rotation_request
 
-    rotation = rotation_prepare(
-        incident=incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
+    rotation = _prepared(world, incident, admin_user)
     approval = rotation_request(run=rotation, actor=admin_user)
     with sync_tasks():
         approval_decide(approval=approval, actor=second_admin, approve=True)
@@ -112,11 +124,9 @@ def test_credential_leak_from_a_revoked_token_with_a_worker(
     """A revoked token used → detector → page + Slack → signed acknowledgement → owner
     notified and replacement checked by ops, the rotation approved by a second admin and run
     by the qcluster, which ticks off what it did → resolve."""
-    from rotation.services import rotation_prepare, rotation_request
+    from rotation.services import rotation_request
 
-    issued = api_token_create(user=ops_user)
-    api_token_revoke(token=issued.token, actor=admin_user)
-    client.get(reverse("staff-api:me"), headers={"authorization": f"Bearer {issued.plaintext}"})
+    _revoked_token_used(client, user=ops_user, revoker=admin_user)
     incident = detected_paged_acknowledged(
         world.sim, qcluster, client, detector="revoked_token_use", runbook="credential_leak"
     )
@@ -125,13 +135,7 @@ def test_credential_leak_from_a_revoked_token_with_a_worker(
     fetched = worker_run(qcluster, incident, "fetch_key", ops_user, project="production")
     assert fetched.status == "succeeded" and world.new not in fetched.log
 
-    rotation = rotation_prepare(
-        incident=incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
+    rotation = _prepared(world, incident, admin_user)
     run = worker_approved(qcluster, rotation_request(run=rotation, actor=admin_user), second_admin)
     assert run.status == "succeeded", (run.error, qcluster.log_tail())
     assert not world.accepted(world.leaked) and world.accepted(world.new)

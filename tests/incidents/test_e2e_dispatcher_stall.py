@@ -25,12 +25,8 @@ from tests.incidents.e2e_support import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_dispatcher_stall_runbook_end_to_end(
-    simulator, settings, support_user, ops_user, run_step, step_of
-):
-    settings.INTEGRATIONS_READ_TIMEOUT = 2
-    settings.CAMPAIGN_RETRY_BASE_SECONDS = 0.05
-    settings.CAMPAIGN_LEASE_SECONDS = 5
+def _stuck_campaign(*, targets: int, throttle_per_minute: int) -> Campaign:
+    """Running, no progress for 10 minutes, nobody dispatching it."""
     long_ago = timezone.now() - dt.timedelta(minutes=10)
     campaign = Campaign.objects.create(
         name="Stuck",
@@ -38,11 +34,21 @@ def test_dispatcher_stall_runbook_end_to_end(
         state="running",
         started_at=long_ago,
         last_progress_at=long_ago,
-        throttle_per_minute=6000,
+        throttle_per_minute=throttle_per_minute,
     )
     Target.objects.bulk_create(
-        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(4)]
+        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(targets)]
     )
+    return campaign
+
+
+def test_dispatcher_stall_runbook_end_to_end(
+    simulator, settings, support_user, ops_user, run_step, step_of
+):
+    settings.INTEGRATIONS_READ_TIMEOUT = 2
+    settings.CAMPAIGN_RETRY_BASE_SECONDS = 0.05
+    settings.CAMPAIGN_LEASE_SECONDS = 5
+    campaign = _stuck_campaign(targets=4, throttle_per_minute=6000)
 
     detectors_run_all(only=("dispatcher_stalled",))
     incident = Incident.objects.get(runbook_key="dispatcher_stall")
@@ -100,18 +106,7 @@ def test_dispatcher_stall_from_a_stall_with_a_worker(
     INCIDENT_GATE_MIN_TARGETS_SENT sends (or completion) → resolve."""
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     settings.INCIDENT_GATE_MIN_TARGETS_SENT = 10
-    long_ago = timezone.now() - dt.timedelta(minutes=10)
-    campaign = Campaign.objects.create(
-        name="Stuck",
-        template="promo_v1",
-        state="running",
-        started_at=long_ago,
-        last_progress_at=long_ago,
-        throttle_per_minute=600,
-    )
-    Target.objects.bulk_create(
-        [Target(campaign=campaign, phone=f"+25078{i:07d}") for i in range(25)]
-    )
+    campaign = _stuck_campaign(targets=25, throttle_per_minute=600)
     incident = detected_paged_acknowledged(
         simulator, qcluster, client, detector="dispatcher_stalled", runbook="dispatcher_stall"
     )

@@ -43,6 +43,12 @@ def _sent(campaign: Campaign, n: int, *, is_test: bool = False) -> None:
     )
 
 
+def _opened(runbook_key: str, user, campaign: Campaign | None = None):
+    impacted = [Impacted("campaigns.campaign", campaign.pk, campaign.name)] if campaign else []
+    incident, _ = incident_open(runbook_key=runbook_key, actor=user, impacted=impacted)
+    return incident
+
+
 def _page(client, incident) -> str:
     url = reverse("admin:incidents_incident_work", args=[incident.pk])
     return client.get(url).content.decode()
@@ -54,11 +60,7 @@ def test_targets_gate_starts_at_the_replay_and_needs_n_targets_sent(
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     settings.INCIDENT_GATE_MIN_TARGETS_SENT = 10
     campaign = _stalled_campaign()
-    incident, _ = incident_open(
-        runbook_key="dispatcher_stall",
-        actor=ops_user,
-        impacted=[Impacted("campaigns.campaign", campaign.pk, campaign.name)],
-    )
+    incident = _opened("dispatcher_stall", ops_user, campaign)
     client = client_for(ops_user)
     _sent(campaign, 12)  # sends before the replay prove nothing about the replay
     gate = gate_evaluate(step=step_of(incident, "targets_advance"))
@@ -92,11 +94,7 @@ def test_targets_gate_passes_when_a_small_campaign_completes_after_the_replay(
 ):
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     campaign = _stalled_campaign(targets=3)
-    incident, _ = incident_open(
-        runbook_key="dispatcher_stall",
-        actor=ops_user,
-        impacted=[Impacted("campaigns.campaign", campaign.pk, campaign.name)],
-    )
+    incident = _opened("dispatcher_stall", ops_user, campaign)
     run_step(incident, "replay", ops_user)
     _sent(campaign, 3)
     assert gate_evaluate(step=step_of(incident, "targets_advance")).status == "pending"
@@ -111,7 +109,7 @@ def test_the_202_gate_never_passes_at_opening_on_a_get_probe_or_on_old_sends(
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     campaign = _stalled_campaign(targets=5)
     _sent(campaign, 2)  # accepted before the incident's pause
-    incident, _ = incident_open(runbook_key="whatsapp_send", actor=ops_user)
+    incident = _opened("whatsapp_send", ops_user)
     gate = gate_evaluate(step=step_of(incident, "ef_202"))  # the EF is healthy: still no
     assert gate.status == "pending" and gate.last_check_detail == "waiting for step 2.1 to run"
 
@@ -143,7 +141,7 @@ def test_the_202_gate_passes_on_the_first_real_send_after_the_pause(
 ):
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     campaign = _stalled_campaign(targets=5)
-    incident, _ = incident_open(runbook_key="whatsapp_send", actor=ops_user)
+    incident = _opened("whatsapp_send", ops_user)
     run_step(incident, "pause_all", ops_user)
     _sent(campaign, 1, is_test=True)  # a campaign's test send to someone else is not it
     assert gate_evaluate(step=step_of(incident, "ef_202")).status == "pending"
@@ -160,7 +158,7 @@ def test_the_preview_gate_needs_a_probe_after_the_redeploy(
 
     settings.INTEGRATIONS_READ_TIMEOUT = 2
     status_get(force=True)  # green, before anything was redeployed
-    incident, _ = incident_open(runbook_key="voucher_preview", actor=ops_user)
+    incident = _opened("voucher_preview", ops_user)
     gate = gate_evaluate(step=step_of(incident, "preview_works"))
     assert gate.status == "pending" and gate.last_check_detail == "waiting for step 4.1 to run"
     incident_step_complete(step=step_of(incident, "redeploy"), actor=ops_user, note="redeployed")
