@@ -22,6 +22,15 @@ def change_hash(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def change_differences(before: dict, after: dict) -> list[str]:
+    """What changed between two resolved plans, one "name: old → new" per changed name."""
+    return [
+        f"{name}: {before.get(name, '(none)')!r} → {after.get(name, '(none)')!r}"
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    ]
+
+
 def approval_expiry(*, ttl: timedelta, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + ttl
 

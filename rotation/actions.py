@@ -9,7 +9,7 @@ from integrations.errors import IntegrationError
 from rotation.context import StepFailed, secrets
 from rotation.keys import key_fingerprint
 from rotation.models import RotationRun, SupabaseProject
-from rotation.plan import rotation_plan
+from rotation.plan import rotation_bound, rotation_plan
 from rotation.saga import rotation_execute
 from rotation.steps import owner_notify
 
@@ -91,6 +91,7 @@ def secret_replacement_fetch(ctx: ActionContext) -> dict:
     "Rotate the Supabase service-role key (Vercel, Edge Functions, revoke, sessions)",
     tier="risky",
     timeout_seconds=600,
+    plan=rotation_bound,
     page_link=PageLink(
         "admin:rotation_rotationrun_start",
         "Prepare the key rotation",

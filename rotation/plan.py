@@ -8,6 +8,7 @@ the plan names the deployment step 3 would redeploy.
 from django.conf import settings
 from django.contrib.sessions.models import Session
 
+from incidents.engine.registry import ActionError
 from integrations.clients.supabase_admin import project_url
 from integrations.clients.vercel import VercelClient
 from integrations.errors import IntegrationError
@@ -32,6 +33,34 @@ def _vercel_redeploy(project) -> list[str]:
         f"Vercel POST /v13/deployments?forceNew=1 {{name: {name}, project: {name}, "
         f"deploymentId: {current}, target: production}}: would redeploy {current}",
     ]
+
+
+def rotation_bound(incident, params: dict) -> dict:
+    """What an approved rotation will act on, resolved from the registry as the saga will
+    read it: the approval binds these, so an edit of the project record (or a swapped
+    row) after approval stops the run before its first call (incidents.engine.approvals)."""
+    run = (
+        RotationRun.objects.select_related("project")
+        .filter(pk=params.get("rotation_id"), incident_id=incident.pk)
+        .first()
+    )
+    if run is None:
+        raise ActionError(f"No rotation #{params.get('rotation_id')} on this incident.")
+    project = run.project
+    return {
+        "rotation": run.pk,
+        "project_record": project.pk,
+        "environment": project.environment,
+        "project_ref": project.project_ref,
+        "secret_id": project.service_role_secret_id,
+        "vercel_project": project.vercel_project,
+        "vercel_env_vars": list(project.vercel_env_vars),
+        "vercel_targets": list(project.vercel_targets or ["production"]),
+        "function_secret_names": list(project.function_secret_names),
+        "edge_functions": list(project.edge_functions),
+        "leaked_key": run.leaked_fingerprint,
+        "leaked_key_id": run.leaked_key_id,
+    }
 
 
 def rotation_plan(run: RotationRun) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,9 +16,11 @@ from approvals.rules import (
     approval_decision_check,
     approval_decision_record,
     approval_use_refusal,
+    change_differences,
 )
 from incidents.engine.params import params_hash
 from incidents.engine.queue import run_create
+from incidents.engine.registry import ActionError, action_get, action_plan
 from incidents.engine.timeline import actor_label, timeline_append
 from incidents.models import Approval, IncidentStep, StepRun
 
@@ -28,14 +31,38 @@ def approval_ttl() -> timedelta:
     return timedelta(minutes=getattr(settings, "INCIDENT_APPROVAL_TTL_MINUTES", 30))
 
 
+def _plan_now(*, action_key: str, incident: Any, params: dict) -> dict:
+    return action_plan(action_get(action_key), incident=incident, params=params)
+
+
+def plan_changes(approval: Approval, *, incident: Any, params: dict) -> str | None:
+    """What the step would act on now differs from what the approval bound: say how."""
+    try:
+        current = _plan_now(action_key=approval.action_key, incident=incident, params=params)
+    except ActionError as exc:
+        return f"what the step acts on cannot be resolved any more: {exc}"
+    changes = change_differences(approval.plan, current)
+    if not changes:
+        return None
+    return (
+        f"what the step acts on changed since approval #{approval.pk} was requested: "
+        + "; ".join(changes)
+    )
+
+
 def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor: Any) -> Approval:
-    """Ask for approval of exactly these parameters; a request with other parameters voids
+    """Ask for approval of exactly these parameters and the plan they resolve to now (the
+    records the step will act on); a request with other parameters or another plan voids
     the step's earlier pending requests (an approval is never carried over to new values)."""
     digest = params_hash(action_key=action_key, step_id=step.pk, params=params)
+    try:
+        plan = _plan_now(action_key=action_key, incident=step.incident, params=params)
+    except ActionError as exc:
+        raise ValidationError(str(exc)) from None
     now = timezone.now()
     pending = Approval.objects.select_for_update().filter(step=step, status=Approval.Status.PENDING)
     for old in pending:
-        if old.params_hash == digest and old.expires_at > now:
+        if old.params_hash == digest and old.plan == plan and old.expires_at > now:
             return old
         old.status = Approval.Status.VOID
         old.save(update_fields=["status"])
@@ -52,6 +79,7 @@ def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor
         action_key=action_key,
         params=params,
         params_hash=digest,
+        plan=plan,
         requested_by=actor,
         requested_by_name=actor_label(actor),
         requested_at=now,
@@ -65,14 +93,14 @@ def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor
         message=f"Approval requested for step {step.number} ({action_key}).",
         actor=actor,
         step=step,
-        data={"approval_id": approval.pk, "params": params},
+        data={"approval_id": approval.pk, "params": params, "plan": plan},
     )
     audit.record(
         action="incident.approval_requested",
         actor=actor,
         target=step.incident,
         incident_id=step.incident_id,
-        data={"approval_id": approval.pk, "action_key": action_key, "params": params},
+        data={"approval_id": approval.pk, "action_key": action_key, "params": params, "plan": plan},
     )
     return approval
 
@@ -99,6 +127,10 @@ def approval_decide(
         bound_hash=approval.params_hash,
         hash_seen=params_hash_seen,
     )
+    if approve:  # the approver reviewed the plan as requested: it must still be the one
+        changed = plan_changes(approval, incident=approval.incident, params=approval.params)
+        if changed:
+            raise ValidationError(f"Not approved: {changed}. Ask for approval again.")
     approval_decision_record(
         approval=approval,
         actor=actor,
@@ -125,6 +157,7 @@ def approval_decide(
             "approval_id": approval.pk,
             "action_key": approval.action_key,
             "params": approval.params,
+            "plan": approval.plan,
             "requested_by": approval.requested_by_name,
             "comment": comment,
         },
@@ -158,6 +191,9 @@ def approval_refusal(run: StepRun) -> str | None:
     )
     if refusal:
         return refusal
+    changed = plan_changes(approval, incident=run.incident, params=run.params)
+    if changed:
+        return changed
     if run.actor_id != approval.requested_by_id:
         return "the run was not started by the approved requester"
     if StepRun.objects.filter(approval=approval).exclude(pk=run.pk).exists():

@@ -54,6 +54,10 @@ class Action:
     timeout_seconds: int = 60
     describe: str = ""
     page_link: PageLink | None = None
+    # What the step will act on, resolved from mutable records (a project's ref, a
+    # registry row): `plan(incident, params) -> {name: value}`. An approval binds it too,
+    # so an edit after approval stops the run (incidents.engine.approvals).
+    plan: Callable[[Any, dict], dict] | None = None
 
     @property
     def permission(self) -> str:
@@ -119,6 +123,14 @@ def action_get(key: str) -> Action:
         return _REGISTRY[key]
     except KeyError:
         raise ValidationError(f"Unknown action {key!r}.") from None
+
+
+def action_plan(action: Action, *, incident: Any, params: dict) -> dict:
+    """The resolved plan an approval binds: {} for an action whose effect depends on its
+    parameters alone. A plan that cannot be resolved is an ActionError."""
+    if action.plan is None:
+        return {}
+    return action.plan(incident, params)
 
 
 def actions_all() -> dict[str, Action]:

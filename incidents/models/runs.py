@@ -20,6 +20,9 @@ class Approval(models.Model):
     action_key = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
     params_hash = models.CharField(max_length=64)
+    # What the parameters resolved to when requested (a project's ref, its targets): the
+    # approval covers these too, and the run refuses to start if they changed.
+    plan = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_by = person(null=False, blank=False)
     requested_by_name = models.CharField(max_length=150)
