@@ -84,6 +84,11 @@ class StepRunIn(Schema):
     params: dict[str, Any] = Field(default_factory=dict, description="the step's parameters")
     # Strict: "false" or "no" must not quietly mean a real run (or a dry one).
     dry_run: StrictBool = False
+    confirm_rerun: StrictBool = Field(
+        False,
+        description="after a run whose outcome is unknown (its worker was lost mid-run): "
+        "the caller checked what it did and runs the step again (audited)",
+    )
 
 
 class DecisionIn(Schema):
@@ -174,7 +179,11 @@ def step_run(request, incident_id: int, step_key: str, payload: StepRunIn = None
     incident = get_object_or_404(Incident, pk=incident_id)
     step = get_object_or_404(incident.steps, key=step_key)
     result = step_run_request(
-        step=step, actor=request.user, params=payload.params, dry_run=payload.dry_run
+        step=step,
+        actor=request.user,
+        params=payload.params,
+        dry_run=payload.dry_run,
+        confirm_rerun=payload.confirm_rerun,
     )
     if isinstance(result, Approval):
         return Status(202, {"approval": _approval_json(result)})

@@ -9,7 +9,7 @@ from integrations.errors import IntegrationError
 from rotation.context import StepFailed, secrets
 from rotation.keys import key_fingerprint
 from rotation.models import RotationRun, SupabaseProject
-from rotation.plan import rotation_bound, rotation_plan
+from rotation.plan import rotation_bound, rotation_plan, rotation_progress
 from rotation.saga import rotation_execute
 from rotation.steps import owner_notify
 
@@ -92,6 +92,7 @@ def secret_replacement_fetch(ctx: ActionContext) -> dict:
     tier="risky",
     timeout_seconds=600,
     plan=rotation_bound,
+    progress=rotation_progress,
     page_link=PageLink(
         "admin:rotation_rotationrun_start",
         "Prepare the key rotation",

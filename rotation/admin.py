@@ -19,6 +19,7 @@ from rotation.models import RotationRun, RotationStep, RotationTarget, SupabaseP
 from rotation.services import (
     REQUEST_PERMISSION,
     rotation_cancel,
+    rotation_outcome_unknown,
     rotation_prepare,
     rotation_request,
 )
@@ -188,6 +189,13 @@ class RotationRunAdmin(HistoryAdmin):
             },
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Resuming after a lost worker needs "I checked: run again" (incidents.services).
+        run = RotationRun.objects.filter(pk=object_id).first()
+        unknown = run is not None and rotation_outcome_unknown(run)
+        extra = {**(extra_context or {}), "step_outcome_unknown": unknown}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
     def act_view(self, request, pk: int):
         run = get_object_or_404(RotationRun, pk=pk)
         if request.method != "POST":
@@ -201,9 +209,9 @@ class RotationRunAdmin(HistoryAdmin):
                     "Dry run queued: its log on the incident page lists every call, keys masked.",
                 )
             elif op == "resume":
-                messages.success(
-                    request, _requested(run, rotation_request(run=run, actor=request.user))
-                )
+                confirmed = request.POST.get("confirm_rerun") == "yes"  # after a lost worker
+                result = rotation_request(run=run, actor=request.user, confirm_rerun=confirmed)
+                messages.success(request, _requested(run, result))
             elif op == "cancel":
                 rotation_cancel(run=run, actor=request.user, reason=request.POST.get("reason"))
                 messages.success(request, f"Rotation #{run.pk} cancelled.")

@@ -63,6 +63,16 @@ def rotation_bound(incident, params: dict) -> dict:
     }
 
 
+def rotation_progress(incident, params: dict) -> list[str]:
+    """The saga's own record of a run whose worker was lost: each step that started, as
+    recorded (done, running when the worker stopped, failed), so a person knows what to
+    check before resuming."""
+    steps = RotationStep.objects.filter(
+        run_id=params.get("rotation_id"), run__incident_id=incident.pk
+    ).exclude(status=RotationStep.Status.PENDING)
+    return [f"rotation step {s.number} {s.key}: {s.status} {s.detail}".rstrip() for s in steps]
+
+
 def rotation_plan(run: RotationRun) -> list[str]:
     project = run.project
     ref, vercel = project.project_ref, project.vercel_project or "(none)"

@@ -137,7 +137,9 @@ def rotation_prepare(
     return run
 
 
-def rotation_request(*, run: RotationRun, actor: Any, dry_run: bool = False) -> StepRun | Approval:
+def rotation_request(
+    *, run: RotationRun, actor: Any, dry_run: bool = False, confirm_rerun: bool = False
+) -> StepRun | Approval:
     """Start or resume the saga. A real run needs a second admin's approval of exactly this
     run, project and leaked-key fingerprint (incidents.engine.approvals); a dry run does not.
     Returns the pending approval, or the queued dry run."""
@@ -149,7 +151,14 @@ def rotation_request(*, run: RotationRun, actor: Any, dry_run: bool = False) -> 
         actor=actor,
         params=rotation_params(run),
         dry_run=dry_run,
+        confirm_rerun=confirm_rerun,
     )
+
+
+def rotation_outcome_unknown(run: RotationRun) -> bool:
+    """The incident's rotation step lost its worker mid-run: resuming needs a confirmation."""
+    step = run.incident.steps.filter(action_key=ROTATE_ACTION).first()
+    return step is not None and step.status == IncidentStep.Status.OUTCOME_UNKNOWN
 
 
 def rotation_is_stale(run: RotationRun) -> bool:

@@ -75,12 +75,23 @@ def _complete(*, skip: bool) -> Act:
     return act
 
 
+def _confirmed(request) -> bool:
+    """The "I checked: run again" box, after a run whose outcome is unknown."""
+    return request.POST.get("confirm_rerun") in ("yes", "on", "1", "true")
+
+
 def _run(*, dry_run: bool) -> Act:
     def act(request, incident: Incident) -> Said:
         step = _step(request, incident)
         params = params_submitted(request.POST)
         return _queued(
-            step_run_request(step=step, actor=request.user, params=params, dry_run=dry_run)
+            step_run_request(
+                step=step,
+                actor=request.user,
+                params=params,
+                dry_run=dry_run,
+                confirm_rerun=_confirmed(request),
+            )
         )
 
     return act
@@ -88,7 +99,7 @@ def _run(*, dry_run: bool) -> Act:
 
 def rerun(request, incident: Incident) -> Said:
     run = get_object_or_404(StepRun, pk=request.POST.get("run"), incident=incident)
-    return _queued(step_rerun(run=run, actor=request.user))
+    return _queued(step_rerun(run=run, actor=request.user, confirm_rerun=_confirmed(request)))
 
 
 def _decide(*, approve: bool) -> Act:

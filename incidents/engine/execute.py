@@ -6,6 +6,7 @@ import time
 import traceback
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,8 +28,9 @@ from incidents.models import Approval, IncidentStep, StepRun
 logger = logging.getLogger(__name__)
 
 # A queued run is taken once. A running one whose worker is silent for longer than its
-# action's budget (plus a minute of slack) lost its worker: it is failed, never re-run,
-# since an action need not be idempotent.
+# action's budget (plus a minute of slack) lost its worker: it is never re-run by itself,
+# since an action need not be idempotent. Its outcome is unknown (it may have acted) unless
+# it was a dry run (rolled back) or its action is safe to retry (failed: run it again).
 STALE_SLACK_SECONDS = 60
 STEP_RUN_CLAIM = ClaimRule(
     noun="Run",
@@ -36,13 +38,15 @@ STEP_RUN_CLAIM = ClaimRule(
     running=StepRun.Status.RUNNING,
     last_seen=lambda run: run.started_at,
     budget=lambda run: timedelta(
-        seconds=action_get(run.action_key).budget_seconds + STALE_SLACK_SECONDS
+        seconds=action_get(run.action_key).budget_seconds
+        + getattr(settings, "INCIDENT_RUN_STALE_SLACK_SECONDS", STALE_SLACK_SECONDS)
     ),
 )
 # What a finished run makes of its (non-dry-run) step.
 STEP_OUTCOME = {
     StepRun.Status.SUCCEEDED: IncidentStep.Status.DONE,
     StepRun.Status.FAILED: IncidentStep.Status.FAILED,
+    StepRun.Status.OUTCOME_UNKNOWN: IncidentStep.Status.OUTCOME_UNKNOWN,
 }
 
 
@@ -199,9 +203,45 @@ def _call(action: Action, ctx: ActionContext) -> dict:
     return {"dry_run": True, **outcome}
 
 
+def _known(run: StepRun, action: Action) -> list[str]:
+    """What is known of a run whose worker was lost: the lines it logged (each sub-call logs
+    what it did, flushed as it goes) and what the action records elsewhere."""
+    known = [line for line in run.log.splitlines() if line.strip()][-20:]
+    if action.progress:
+        try:
+            known += action.progress(run.incident, run.params)
+        except Exception:  # what is known must never stop the run being marked
+            logger.exception("progress of run %s could not be read", run.pk)
+    return known
+
+
+def _lost(run: StepRun) -> None:
+    """Record the outcome of a run whose worker was lost (call with the row locked)."""
+    action = action_get(run.action_key)
+    budget = action.budget_seconds
+    if run.dry_run or action.safe_to_retry:
+        run.log += f"\ntimed out after {budget}s (worker lost or hung)"
+        _finish(run, StepRun.Status.FAILED, error="timed out")
+        return
+    known = _known(run, action)
+    run.log += (
+        f"\noutcome unknown: the worker stopped answering after {budget}s, after the run "
+        "started; it may have acted. Recorded before it stopped: "
+        + ("; ".join(known) if known else "nothing")
+    )
+    _finish(
+        run,
+        StepRun.Status.OUTCOME_UNKNOWN,
+        error="outcome unknown: the worker was lost mid-run; check what it did (see the "
+        "run's log) before running it again",
+        result={"known": known},
+    )
+
+
 def runs_fail_stale() -> int:
-    """A run stuck in `running` past its action's budget lost its worker: mark it failed."""
-    failed = 0
+    """A run stuck in `running` past its action's budget lost its worker: failed, or
+    outcome unknown when it may have acted (see `_lost`)."""
+    lost = 0
     running = StepRun.objects.filter(status=StepRun.Status.RUNNING).select_related(
         "incident", "approval"
     )
@@ -209,10 +249,12 @@ def runs_fail_stale() -> int:
         if not STEP_RUN_CLAIM.is_stale(run):
             continue
         with transaction.atomic():
-            locked = StepRun.objects.select_for_update().get(pk=run.pk)
+            locked = (
+                StepRun.objects.select_for_update(of=("self",))
+                .select_related("incident", "approval")
+                .get(pk=run.pk)
+            )
             if STEP_RUN_CLAIM.is_stale(locked):
-                budget = action_get(run.action_key).budget_seconds
-                locked.log += f"\ntimed out after {budget}s (worker lost or hung)"
-                _finish(locked, StepRun.Status.FAILED, error="timed out")
-                failed += 1
-    return failed
+                _lost(locked)
+                lost += 1
+    return lost

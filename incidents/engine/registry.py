@@ -58,6 +58,9 @@ class Action:
     # registry row): `plan(incident, params) -> {name: value}`. An approval binds it too,
     # so an edit after approval stops the run (incidents.engine.approvals).
     plan: Callable[[Any, dict], dict] | None = None
+    # What a run records as done outside its log (e.g. a rotation's saga steps):
+    # `progress(incident, params) -> [line]`, shown when its worker was lost mid-run.
+    progress: Callable[[Any, dict], list[str]] | None = None
 
     @property
     def permission(self) -> str:

@@ -128,6 +128,7 @@ class IncidentStep(models.Model):
         DONE = "done"
         FAILED = "failed"
         SKIPPED = "skipped"
+        OUTCOME_UNKNOWN = "outcome_unknown"  # its last run's worker was lost mid-run
 
     FINISHED = (Status.DONE, Status.SKIPPED)
 

@@ -49,6 +49,8 @@ class StepRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        # Its worker was lost after the run started: the side effect may have happened.
+        OUTCOME_UNKNOWN = "outcome_unknown"
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
