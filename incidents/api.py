@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, field_validator
 
 from incidents.models import Approval, Incident, StepRun
-from incidents.services import approval_decide, step_run_request
+from incidents.services import approval_decide, incident_step_complete, step_run_request
 from staff.api_errors import errors
 
 router = Router(tags=["incidents"])
@@ -62,6 +62,7 @@ class Run(Schema):
 
 class ApprovalOut(Schema):
     id: int
+    kind: str = Field(description="run: approved, the run is queued; skip: the step is skipped")
     status: str
     action: str
     params: dict[str, Any]
@@ -89,6 +90,15 @@ class StepRunIn(Schema):
         description="after a run whose outcome is unknown (its worker was lost mid-run): "
         "the caller checked what it did and runs the step again (audited)",
     )
+
+
+class StepCompleteIn(Schema):
+    note: str = Field("", description="why (required to skip)", max_length=5000)
+    skip: StrictBool = Field(False, description="skip the step instead of ticking it done")
+
+
+class StepEnvelope(Schema):
+    step: Step
 
 
 class DecisionIn(Schema):
@@ -124,6 +134,7 @@ def _run_json(run: StepRun) -> dict:
 def _approval_json(approval: Approval) -> dict:
     return {
         "id": approval.pk,
+        "kind": approval.kind,
         "status": approval.status,
         "action": approval.action_key,
         "params": approval.params,
@@ -132,6 +143,19 @@ def _approval_json(approval: Approval) -> dict:
         "expires_at": approval.expires_at,
         "decided_by": approval.decided_by_name or None,
         "comment": approval.comment,
+    }
+
+
+def _step_json(step) -> dict:
+    return {
+        "key": step.key,
+        "number": step.number,
+        "phase": step.phase,
+        "kind": step.kind,
+        "text": step.text,
+        "status": step.status,
+        "action": step.action_key or None,
+        "due_at": step.due_at,
     }
 
 
@@ -144,19 +168,7 @@ def _require(request, permission: str) -> None:
 def incident_detail(request, incident_id: int):
     _require(request, "incidents.view_incident")
     incident = get_object_or_404(Incident, pk=incident_id)
-    steps = [
-        {
-            "key": s.key,
-            "number": s.number,
-            "phase": s.phase,
-            "kind": s.kind,
-            "text": s.text,
-            "status": s.status,
-            "action": s.action_key or None,
-            "due_at": s.due_at,
-        }
-        for s in incident.steps.all()
-    ]
+    steps = [_step_json(s) for s in incident.steps.all()]
     return {
         "id": incident.pk,
         "title": incident.title,
@@ -188,6 +200,24 @@ def step_run(request, incident_id: int, step_key: str, payload: StepRunIn = None
     if isinstance(result, Approval):
         return Status(202, {"approval": _approval_json(result)})
     return Status(202, {"run": _run_json(result)})
+
+
+@router.post(
+    "/{int:incident_id}/steps/{step_key}/complete",
+    response={200: StepEnvelope, 202: ApprovalEnvelope, **errors(404, 413)},
+    url_name="incident-step-complete",
+)
+def step_complete(request, incident_id: int, step_key: str, payload: StepCompleteIn):
+    """Tick a checklist item done, or skip a step: the permission running it needs; a risky
+    step's skip answers 202 with the approval a second person must give."""
+    incident = get_object_or_404(Incident, pk=incident_id)
+    step = get_object_or_404(incident.steps, key=step_key)
+    result = incident_step_complete(
+        step=step, actor=request.user, note=payload.note, skip=payload.skip
+    )
+    if isinstance(result, Approval):
+        return Status(202, {"approval": _approval_json(result)})
+    return {"step": _step_json(result)}
 
 
 @router.get(

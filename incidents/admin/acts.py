@@ -69,7 +69,13 @@ def _complete(*, skip: bool) -> Act:
     def act(request, incident: Incident) -> Said:
         step = _step(request, incident)
         note = request.POST.get("note", "")
-        incident_step_complete(step=step, actor=request.user, note=note, skip=skip)
+        result = incident_step_complete(step=step, actor=request.user, note=note, skip=skip)
+        if isinstance(result, Approval):
+            return (
+                messages.WARNING,
+                f"Skipping a risky step: approval #{result.pk} requested; another admin must "
+                "approve it.",
+            )
         return None
 
     return act

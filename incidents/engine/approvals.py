@@ -21,7 +21,7 @@ from approvals.rules import (
 from incidents.engine.params import params_hash
 from incidents.engine.queue import run_create
 from incidents.engine.registry import ActionError, action_get, action_plan
-from incidents.engine.timeline import actor_label, timeline_append
+from incidents.engine.timeline import actor_label, step_mark, timeline_append
 from incidents.models import Approval, IncidentStep, StepRun
 
 APPROVE_PERMISSION = "incidents.approve_risky_step"
@@ -50,13 +50,21 @@ def plan_changes(approval: Approval, *, incident: Any, params: dict) -> str | No
     )
 
 
-def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor: Any) -> Approval:
+def approval_request(
+    *, step: IncidentStep, action_key: str, params: dict, actor: Any, kind: str = Approval.Kind.RUN
+) -> Approval:
     """Ask for approval of exactly these parameters and the plan they resolve to now (the
     records the step will act on); a request with other parameters or another plan voids
-    the step's earlier pending requests (an approval is never carried over to new values)."""
-    digest = params_hash(action_key=action_key, step_id=step.pk, params=params)
+    the step's earlier pending requests (an approval is never carried over to new values).
+    A skip request (`kind="skip"`, params {"note": …}) acts on nothing: its plan is empty."""
+    skip = kind == Approval.Kind.SKIP
+    digest = params_hash(
+        action_key=f"skip:{action_key}" if skip else action_key, step_id=step.pk, params=params
+    )
     try:
-        plan = _plan_now(action_key=action_key, incident=step.incident, params=params)
+        plan = (
+            {} if skip else _plan_now(action_key=action_key, incident=step.incident, params=params)
+        )
     except ActionError as exc:
         raise ValidationError(str(exc)) from None
     now = timezone.now()
@@ -76,6 +84,7 @@ def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor
     approval = Approval.objects.create(
         incident=step.incident,
         step=step,
+        kind=kind,
         action_key=action_key,
         params=params,
         params_hash=digest,
@@ -90,7 +99,8 @@ def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor
     timeline_append(
         incident=step.incident,
         kind="approval_requested",
-        message=f"Approval requested for step {step.number} ({action_key}).",
+        message=f"Approval requested {'to skip' if skip else 'for'} step {step.number} "
+        f"({action_key}).",
         actor=actor,
         step=step,
         data={"approval_id": approval.pk, "params": params, "plan": plan},
@@ -100,7 +110,13 @@ def approval_request(*, step: IncidentStep, action_key: str, params: dict, actor
         actor=actor,
         target=step.incident,
         incident_id=step.incident_id,
-        data={"approval_id": approval.pk, "action_key": action_key, "params": params, "plan": plan},
+        data={
+            "approval_id": approval.pk,
+            "kind": kind,
+            "action_key": action_key,
+            "params": params,
+            "plan": plan,
+        },
     )
     return approval
 
@@ -127,7 +143,8 @@ def approval_decide(
         bound_hash=approval.params_hash,
         hash_seen=params_hash_seen,
     )
-    if approve:  # the approver reviewed the plan as requested: it must still be the one
+    skip = approval.kind == Approval.Kind.SKIP
+    if approve and not skip:  # the plan the approver reviewed must still be the one
         changed = plan_changes(approval, incident=approval.incident, params=approval.params)
         if changed:
             raise ValidationError(f"Not approved: {changed}. Ask for approval again.")
@@ -155,6 +172,7 @@ def approval_decide(
         incident_id=approval.incident_id,
         data={
             "approval_id": approval.pk,
+            "kind": approval.kind,
             "action_key": approval.action_key,
             "params": approval.params,
             "plan": approval.plan,
@@ -162,7 +180,9 @@ def approval_decide(
             "comment": comment,
         },
     )
-    if approve:
+    if approve and skip:
+        _skip_approved(approval)
+    elif approve:
         run_create(
             step=approval.step,
             action_key=approval.action_key,
@@ -174,6 +194,33 @@ def approval_decide(
         approval.step.status = IncidentStep.Status.PENDING
         approval.step.save(update_fields=["status"])
     return approval
+
+
+def _skip_approved(approval: Approval) -> None:
+    """A second person agreed that the risky step is skipped: skipped in the requester's
+    name, with their note and the approver on the timeline and in the audit."""
+    step = approval.step
+    note = approval.params.get("note", "")
+    step_mark(
+        step,
+        actor=approval.requested_by,
+        note=note,
+        status=IncidentStep.Status.SKIPPED,
+        by=approval.decided_by_name,
+    )
+    audit.record(
+        action="incident.step_skipped",
+        actor=approval.requested_by,
+        target=approval.incident,
+        incident_id=approval.incident_id,
+        data={
+            "step": step.number,
+            "key": step.key,
+            "note": note,
+            "approval_id": approval.pk,
+            "approved_by": approval.decided_by_name,
+        },
+    )
 
 
 def approval_refusal(run: StepRun) -> str | None:

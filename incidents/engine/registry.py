@@ -24,6 +24,14 @@ TIER_PERMISSIONS = {
 }
 
 
+def step_permission(*, kind: str, action_key: str = "") -> str:
+    """What a person needs to run, skip or tick a step: its action's tier for an action
+    step, the safe-step permission for a checklist item or a gate."""
+    if kind == "action":
+        return action_get(action_key).permission
+    return TIER_PERMISSIONS["safe"]
+
+
 class ActionError(Exception):
     """The action failed in a way an operator can read and act on."""
 

@@ -15,8 +15,13 @@ class Approval(models.Model):
         EXPIRED = "expired"  # nobody decided in time
         USED = "used"
 
+    class Kind(models.TextChoices):
+        RUN = "run"  # approved: the run is queued
+        SKIP = "skip"  # approved: the step is skipped (a risky step is never skipped alone)
+
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="approvals")
     step = models.ForeignKey(IncidentStep, on_delete=models.PROTECT, related_name="approvals")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.RUN)
     action_key = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
     params_hash = models.CharField(max_length=64)

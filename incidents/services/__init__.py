@@ -14,7 +14,6 @@ from incidents.services.incidents import (
     incident_impacted_add,
     incident_open,
     incident_status_set,
-    incident_step_complete,
 )
 from incidents.services.links import incident_link, incident_merge
 from incidents.services.performed import (
@@ -29,6 +28,7 @@ from incidents.services.postmortem import (
 )
 from incidents.services.roles import incident_commander_set
 from incidents.services.runs import step_rerun, step_run_request
+from incidents.services.steps import incident_step_complete, steps_pending_at_resolution
 from incidents.services.timeline import incident_note_add
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "incident_steps_performed",
     "postmortem_markdown",
     "step_rerun",
+    "steps_pending_at_resolution",
     "step_run_execute",
     "step_run_request",
     "timeline_append",

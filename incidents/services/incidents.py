@@ -1,4 +1,4 @@
-"""Opening incidents, their status and checklist steps."""
+"""Opening incidents and their status (steps marked by hand: services/steps.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +12,7 @@ import audit
 from audit.redaction import mask_text
 from campaigns.models import Campaign
 from incidents.engine.runbook import runbook_get
-from incidents.engine.timeline import actor_label, timeline_append
+from incidents.engine.timeline import actor_label, step_mark, timeline_append
 from incidents.models import ImpactedObject, Incident, IncidentStep
 from incidents.services.acknowledge import first_ack
 from incidents.services.escalation import incident_timers_sync
@@ -23,6 +23,7 @@ from incidents.services.paging import (
     paging_wanted,
 )
 from incidents.services.postmortem import incident_postmortem_generate
+from incidents.services.steps import resolution_pending_check
 from vouchers.models import Station, Voucher
 
 
@@ -153,7 +154,7 @@ def _incident_create(
         # A detector's evidence is the detect step's note: the step is done by detecting.
         detect = incident.steps.filter(phase="detect", kind=IncidentStep.Kind.CHECKLIST).first()
         if detect:
-            _step_complete(detect, actor, detail)
+            step_mark(detect, actor=actor, note=detail, status=IncidentStep.Status.DONE)
     incident_impacted_add(incident=incident, impacted=list(impacted), actor=actor)
     audit.record(
         action="incident.opened",
@@ -167,52 +168,6 @@ def _incident_create(
     return incident
 
 
-def _step_complete(
-    step: IncidentStep, actor: Any, note: str, status: str = IncidentStep.Status.DONE
-) -> None:
-    step.status = status
-    step.note = mask_text(note)[:5000]
-    step.completed_at = timezone.now()
-    step.completed_by_name = actor_label(actor)
-    step.save(update_fields=["status", "note", "completed_at", "completed_by_name"])
-    timeline_append(
-        incident=step.incident,
-        kind=f"step_{status}",
-        message=f"Step {step.number} {status}: {step.text}" + (f" — {note}" if note else ""),
-        actor=actor,
-        step=step,
-    )
-
-
-@transaction.atomic
-def incident_step_complete(
-    *, step: IncidentStep, actor: Any, note: str = "", skip: bool = False
-) -> IncidentStep:
-    """A person marks a checklist item done (or skipped, e.g. "not rate-limited"), with a note."""
-    _require(actor, "incidents.run_safe_step")
-    step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step.pk)
-    if not step.incident.is_open:
-        raise ValidationError("The incident is no longer open.")
-    if step.done_elsewhere:
-        raise ValidationError(f"Already done by {step.done_elsewhere}: {step.note}")
-    if step.kind == IncidentStep.Kind.ACTION and not skip:
-        raise ValidationError("Action steps are done by running them.")
-    if step.kind == IncidentStep.Kind.GATE and not skip:
-        raise ValidationError("A gate passes when its check does; it can only be skipped.")
-    if skip and not note.strip():
-        raise ValidationError("Say why the step is skipped.")
-    status = IncidentStep.Status.SKIPPED if skip else IncidentStep.Status.DONE
-    _step_complete(step, actor, note.strip(), status)
-    audit.record(
-        action="incident.step_skipped" if skip else "incident.step_done",
-        actor=actor,
-        target=step.incident,
-        incident_id=step.incident_id,
-        data={"step": step.number, "key": step.key, "note": note.strip()},
-    )
-    return step
-
-
 @transaction.atomic
 def incident_status_set(*, incident: Incident, status: str, actor: Any, note: str = "") -> Incident:
     _require(actor, "incidents.change_incident")
@@ -221,6 +176,9 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         raise ValidationError(f"Unknown status {status!r}.")
     if status not in TRANSITIONS[incident.status]:
         raise ValidationError(f"An incident cannot go from {incident.status} to {status}.")
+    note = (note or "").strip()
+    if status == _S.RESOLVED:
+        resolution_pending_check(incident=incident, actor=actor, note=note)
     before, now = incident.status, timezone.now()
     incident.status = status
     if getattr(actor, "is_authenticated", False):  # a person working it acknowledges it

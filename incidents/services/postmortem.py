@@ -38,6 +38,21 @@ def _acked_by(incident: Incident) -> str:
     return f" (by {incident.acknowledged_by_name or '—'}{where})"
 
 
+def _pending_at_resolution(incident: Incident) -> list[str]:
+    """Each time the incident was resolved with runbook steps pending: which, and why."""
+    lines = []
+    for entry in incident.timeline.filter(kind="resolved_with_pending").order_by("id"):
+        reason = entry.data.get("reason", "")
+        lines += [
+            "",
+            f"## Resolved with steps pending ({entry.at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"{entry.actor_name}: {reason})",
+            "",
+        ]
+        lines += [f"- {p['number']} `{p['key']}` ({p['status']})" for p in entry.data["pending"]]
+    return lines
+
+
 def postmortem_markdown(*, incident: Incident) -> str:
     lines = [
         f"# Postmortem draft — incident #{incident.pk}: {incident.title}",
@@ -82,6 +97,7 @@ def postmortem_markdown(*, incident: Incident) -> str:
         mark = "x" if step.is_finished else " "
         note = f" — {step.note}" if step.note else ""
         lines.append(f"- [{mark}] {step.number} {step.text} ({step.status}){note}")
+    lines += _pending_at_resolution(incident)
     lines += ["", "## Timeline", "", "| at (UTC) | who | what |", "|---|---|---|"]
     for entry in incident.timeline.order_by("id"):
         lines.append(

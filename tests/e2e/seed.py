@@ -63,7 +63,12 @@ def incident_history(*, weeks: int = 4) -> None:
                 title=f"Station redeem errors (week -{week})",
             )
             incident_acknowledge(incident=incident, actor=ops)
-            incident_status_set(incident=incident, status="resolved", actor=ops)
+            incident_status_set(
+                incident=incident,
+                status="resolved",
+                actor=ops,
+                note="the remaining steps do not apply",
+            )
             detected = now - timedelta(days=7 * week + 2 + n, hours=3)
             Incident.objects.filter(pk=incident.pk).update(
                 detected_at=detected,
@@ -165,4 +170,9 @@ def incidents_resolve(*, runbook_key: str) -> None:
 
     admin = person("ada-admin")
     for incident in Incident.objects.filter(runbook_key=runbook_key, status__in=OPEN_STATUSES):
-        incident_status_set(incident=incident, status="resolved", actor=admin)
+        incident_status_set(
+            incident=incident,
+            status="resolved",
+            actor=admin,
+            note="the remaining steps do not apply",
+        )

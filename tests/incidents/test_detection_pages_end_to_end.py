@@ -143,7 +143,12 @@ def test_resolve_then_the_same_cause_within_the_cool_down_reopens_and_after_it_o
     incident = Incident.objects.get()
     assert wait_for(lambda: _pages_sent(incident, 2)), qcluster.log_tail()
 
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident,
+        status="resolved",
+        actor=ops_user,
+        note="the remaining steps do not apply",
+    )
     key = incident.pagerduty_dedup_key  # resolved through REST (the REST key is set)
     resolved = wait_for(lambda: sim_pd_incident(simulator, key).get("status") == "resolved")
     assert resolved, qcluster.log_tail()
@@ -158,7 +163,12 @@ def test_resolve_then_the_same_cause_within_the_cool_down_reopens_and_after_it_o
     assert (Incident.objects.count(), incident.status, incident.reopened_count) == (1, "open", 1)
     assert wait_for(lambda: len(sim_pages(simulator, "trigger")) == 2), qcluster.log_tail()
 
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident,
+        status="resolved",
+        actor=ops_user,
+        note="the remaining steps do not apply",
+    )
     Incident.objects.filter(pk=incident.pk).update(
         resolved_at=timezone.now() - dt.timedelta(hours=1)
     )

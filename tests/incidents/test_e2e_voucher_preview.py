@@ -70,7 +70,12 @@ def test_voucher_preview_runbook_end_to_end(
     assert page["incident_key"] == f"opsportal-incident-{incident.pk}"
     assert page["status"] == "resolved" and page["notes"]
 
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident,
+        status="resolved",
+        actor=ops_user,
+        note="the remaining steps do not apply",
+    )
     incident.refresh_from_db()
     page = client_for(support_user).get(reverse("admin:index")).content.decode()
     assert "Voucher previews unavailable; fallback to code view." not in page

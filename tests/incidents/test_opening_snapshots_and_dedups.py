@@ -43,7 +43,9 @@ def test_one_open_incident_per_runbook_and_subject(open_incident, ops_user):
     assert again.pk == first.pk and other.pk != first.pk
     from incidents.services import incident_status_set
 
-    incident_status_set(incident=first, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=first, status="resolved", actor=ops_user, note="the remaining steps do not apply"
+    )
     fresh = open_incident("dispatcher_stall", dedup_key="campaign:7")
     assert fresh.pk != first.pk
 

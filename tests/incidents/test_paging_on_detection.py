@@ -71,7 +71,12 @@ def test_acknowledging_and_resolving_here_acknowledge_and_resolve_the_alert(
     with sync_tasks():
         incident_acknowledge(incident=incident, actor=ops_user)
     with sync_tasks():
-        incident_status_set(incident=incident, status="resolved", actor=ops_user)
+        incident_status_set(
+            incident=incident,
+            status="resolved",
+            actor=ops_user,
+            note="the remaining steps do not apply",
+        )
     events = [(b["event_action"], b["dedup_key"]) for b in sim_pages(simulator)]
     key = incident.pagerduty_dedup_key
     assert events == [("trigger", key), ("acknowledge", key)]
@@ -143,7 +148,12 @@ def test_a_page_for_an_incident_resolved_first_is_not_sent(
     with sync_tasks():
         incident = open_incident("whatsapp_send")
     with sync_tasks():
-        incident_status_set(incident=incident, status="resolved", actor=ops_user)
+        incident_status_set(
+            incident=incident,
+            status="resolved",
+            actor=ops_user,
+            note="the remaining steps do not apply",
+        )
     IncidentPage.objects.update(next_attempt_at=timezone.now())
     with sync_tasks():
         incidents_tick()

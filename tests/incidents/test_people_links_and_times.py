@@ -41,7 +41,12 @@ def test_mtta_and_mttr_on_fixed_timestamps_with_a_pagerduty_acknowledgement(
         occurred_at=T0 + dt.timedelta(minutes=7, seconds=30),
     )
     assert pd_post(client, ack).status_code == 200
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident,
+        status="resolved",
+        actor=ops_user,
+        note="the remaining steps do not apply",
+    )
     incident = _at(incident, resolved_at=T0 + dt.timedelta(hours=1, minutes=40))
     other = _at(open_incident("voucher_preview", dedup_key="x"), detected_at=T0, opened_at=T0)
     incident_acknowledge(incident=other, actor=ops_user)
@@ -159,7 +164,12 @@ def test_the_postmortem_lists_failed_previews_pages_and_acknowledgements(
     incident = open_incident("voucher_preview")
     preview_failure_record(actor=support_user, code="V-ABC", preview=Preview(error="timeout"))
     incident_acknowledge(incident=incident, actor=ops_user)
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident,
+        status="resolved",
+        actor=ops_user,
+        note="the remaining steps do not apply",
+    )
     incident.refresh_from_db()
     markdown = incident.postmortem_markdown
     assert "## Failed voucher previews while open" in markdown

@@ -127,7 +127,7 @@ def world(make_staff, station_with_token, voucher_factory, admin_user):
     from campaigns.models import Campaign, Target
     from incidents.services import Impacted, incident_open, step_run_request
     from rotation.models import SupabaseProject
-    from rotation.services import rotation_prepare
+    from rotation.services import rotation_params, rotation_prepare
     from staff.grants import role_request_create
     from staff.services import api_token_create
 
@@ -147,7 +147,7 @@ def world(make_staff, station_with_token, voucher_factory, admin_user):
         primary_owner="Owner",
         service_role_secret_id="stg/easymo/supabase/service-role",
     )
-    rotation_prepare(
+    rotation = rotation_prepare(
         incident=incident,
         project=project,
         leaked_key="sb_secret_matrix0123456789",
@@ -157,7 +157,7 @@ def world(make_staff, station_with_token, voucher_factory, admin_user):
     step_run_request(
         step=incident.steps.get(key="update_envs"),
         actor=admin_user,
-        params={"rotation_id": 1, "project": "staging", "leaked_key_fingerprint": "x"},
+        params=rotation_params(rotation),  # an approval binds a rotation that exists
         dry_run=False,
     )
     api_token_create(user=admin_user, name="matrix")

@@ -38,6 +38,7 @@ STAFF_OPERATIONS = {
     ("GET", "/api/campaigns/{campaign_id}/failed-targets.csv"),
     ("GET", "/api/incidents/{incident_id}"),
     ("POST", "/api/incidents/{incident_id}/steps/{step_key}/run"),
+    ("POST", "/api/incidents/{incident_id}/steps/{step_key}/complete"),
     ("GET", "/api/incidents/runs/{run_id}"),
     ("POST", "/api/incidents/approvals/{approval_id}/decide"),
 }

@@ -17,6 +17,7 @@ COVERED = {
     ("POST", "/api/campaigns/{campaign_id}/start"),
     ("POST", "/api/campaigns/{campaign_id}/stop"),
     ("POST", "/api/incidents/{incident_id}/steps/{step_key}/run"),
+    ("POST", "/api/incidents/{incident_id}/steps/{step_key}/complete"),
     ("POST", "/api/incidents/approvals/{approval_id}/decide"),
 }
 
@@ -91,3 +92,18 @@ def test_step_run_and_approval_decision(client_for, ops_user, admin_user):
     queued = AuditEntry.objects.get(action="incident.step_queued")
     assert queued.data["approval_id"] == approval.pk and queued.actor == ops_user
     assert _in_the_changes_transaction(sql, "incidents_approval")
+
+
+def test_step_complete(client_for, ops_user):
+    from incidents.services import incident_open
+
+    incident, _ = incident_open(runbook_key="station_redeem", actor=ops_user)
+    response, sql = _post(
+        client_for(ops_user),
+        f"/api/incidents/{incident.pk}/steps/scope/complete",
+        {"skip": True, "note": "no scope mismatch"},
+    )
+    assert response.status_code == 200, response.content
+    entry = AuditEntry.objects.get(action="incident.step_skipped")
+    assert entry.actor == ops_user and entry.data["key"] == "scope"
+    assert _in_the_changes_transaction(sql, "incidents_incidentstep")
