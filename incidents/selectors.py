@@ -164,6 +164,7 @@ def incidents_open_overview(*, limit: int = 8) -> dict:
     steps = (
         IncidentStep.objects.filter(incident__in=[i.pk for i in incidents])
         .exclude(status__in=IncidentStep.FINISHED)
+        .select_related("incident")  # who may do which step reads the incident's status
         .order_by("incident_id", "position")
     )
     for step in steps:
@@ -176,6 +177,7 @@ def incidents_open_overview(*, limit: int = 8) -> dict:
             {
                 "incident": incident,
                 "next_step": todo[0] if todo else None,
+                "todo": todo,  # the front page picks the next one its reader can do
                 "next_due": timed[0] if timed else None,
                 "overdue": [s for s in timed if s.due_at <= now],
                 "awaiting_approval": sum(

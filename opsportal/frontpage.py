@@ -35,12 +35,15 @@ def _url(name: str, *args) -> str:
         return ""
 
 
-def _incidents() -> dict:
+def _incidents(user) -> dict:
     from incidents.selectors import incidents_open_overview
+    from incidents.services.step_actions import next_step_for
 
     overview = incidents_open_overview()
     for row in overview["rows"]:
         row["url"] = _url("admin:incidents_incident_work", row["incident"].pk)
+        # The next step this reader can do, else the first one and why they cannot.
+        row["next_step"], row["next_why"] = next_step_for(steps=row["todo"], user=user)
     overview["open_url"] = _url("admin:incidents_incident_open")
     overview["list_url"] = _url("admin:incidents_incident_changelist")
     return overview
@@ -120,7 +123,7 @@ def frontpage_context(request) -> dict:
     user = request.user
     sections: dict[str, Any] = {}
     if user.has_perm("incidents.view_incident"):
-        sections["incidents"] = _guarded("incidents", _incidents)
+        sections["incidents"] = _guarded("incidents", _incidents, user)
         sections["metrics"] = _guarded("metrics", _metrics)
     if user.has_perm("campaigns.view_campaign"):
         sections["campaigns"] = _guarded("campaigns", _campaigns)

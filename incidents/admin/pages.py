@@ -12,6 +12,7 @@ from incidents.engine.runbook import runbooks_all
 from incidents.models import Incident
 from incidents.selectors import incident_page_data, incident_paging_data
 from incidents.services import impacted_resolve, incident_open, incident_postmortem_get
+from incidents.services.step_actions import step_actions
 
 OPEN_PERMISSION = "incidents.add_incident"
 
@@ -20,9 +21,24 @@ def _admin_context(request, title: str) -> dict:
     return {**admin.site.each_context(request), "title": title, "opts": Incident._meta}
 
 
+def _step_whys(request, incident: Incident, phases: list[dict]) -> None:
+    """Each step's buttons and, for every one the reader does not get, why (step_actions)."""
+    link = request.build_absolute_uri(reverse("admin:incidents_incident_work", args=[incident.pk]))
+    for phase in phases:
+        for view in phase["steps"]:
+            view.step.incident = incident  # the page's incident: no query per step
+            view.why = step_actions(
+                step=view.step,
+                user=request.user,
+                pending_approval=view.pending_approval,
+                link=link,
+            )
+
+
 def incident_page(request, pk: int):
     data = incident_page_data(pk=pk, user=request.user)
     incident = data["incident"]
+    _step_whys(request, incident, data["phases"])
     data.update(incident_paging_data(incident=incident, user=request.user))
     context = {**_admin_context(request, f"Incident #{incident.pk}: {incident.title}"), **data}
     return TemplateResponse(request, "incidents/incident_page.html", context)
