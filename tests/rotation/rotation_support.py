@@ -9,7 +9,7 @@ Test modules import the fixtures they use from here.
 import httpx
 import pytest
 
-__all__ = ["aws", "leak_incident", "moto_server", "rotate", "world"]  # the fixtures
+__all__ = ["aws", "leak_incident", "moto_server", "prepared", "rotate", "world"]  # the fixtures
 
 SECRET_ID = "prod/easymo/supabase/service-role"
 VERCEL_VAR = "SUPABASE_SERVICE_ROLE_KEY"
@@ -139,3 +139,30 @@ def rotate(world, leak_incident, admin_user, second_admin, sync_tasks):
         return run
 
     return _rotate
+
+
+@pytest.fixture
+def prepared(world, leak_incident, admin_user):
+    """A rotation of the world's project, prepared by the first admin (nothing run yet)."""
+    from rotation.services import rotation_prepare
+
+    return rotation_prepare(
+        incident=leak_incident,
+        project=world.project,
+        leaked_key=world.leaked,
+        leaked_key_id=world.leaked_id,
+        actor=admin_user,
+    )
+
+
+def nothing_changed(world, run) -> None:
+    """The rotation did not start: every place still holds the leaked key, which is still
+    active, and the simulator saw reads at most."""
+    from rotation.models import RotationRun
+
+    run.refresh_from_db()
+    assert run.status == RotationRun.Status.PREPARED
+    assert world.vercel_value() == world.leaked
+    assert world.function_secret(FUNCTION_SECRET) == world.leaked
+    assert world.leaked_id in world.api_key_ids()
+    assert [c for c in world.sim.calls() if c["method"] != "GET"] == []

@@ -11,9 +11,9 @@ from incidents.models import Approval, StepRun
 from incidents.services import approval_decide
 from incidents.tasks import step_run_execute
 from rotation.models import RotationRun, SupabaseProject
-from rotation.services import rotation_prepare, rotation_request
+from rotation.services import rotation_request
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
-from tests.rotation.rotation_support import FUNCTION_SECRET
+from tests.rotation.rotation_support import nothing_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +21,10 @@ OTHER_REF = "otherprojectrefabcdef"
 
 
 @pytest.fixture
-def approved(world, leak_incident, admin_user, second_admin):
+def approved(prepared, admin_user, second_admin):
     """A rotation approved by a second admin whose run is queued, not yet executed (the
     test transaction never commits, so the worker has not picked it up)."""
-    run = rotation_prepare(
-        incident=leak_incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
-    approval = rotation_request(run=run, actor=admin_user)
+    approval = rotation_request(run=prepared, actor=admin_user)
     approval_decide(approval=approval, actor=second_admin, approve=True)
     return approval
 
@@ -53,15 +46,6 @@ def _admin_edit(client, project, **changes):
     url = reverse("admin:rotation_supabaseproject_change", args=[project.pk])
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
-
-
-def _nothing_changed(world, rotation):
-    rotation.refresh_from_db()
-    assert rotation.status == RotationRun.Status.PREPARED
-    assert world.vercel_value() == world.leaked
-    assert world.function_secret(FUNCTION_SECRET) == world.leaked
-    assert world.leaked_id in world.api_key_ids()
-    assert [c for c in world.sim.calls() if c["method"] != "GET"] == []
 
 
 def test_the_approval_shows_and_binds_the_resolved_plan(world, approved, client_for, second_admin):
@@ -88,7 +72,7 @@ def test_a_project_ref_edited_in_the_admin_after_approval_stops_the_run(
     assert said in run.error and said in run.log
     timeline = list(approved.incident.timeline.values_list("message", flat=True))
     assert any(said in m and f"Run #{run.pk}" in m for m in timeline), timeline
-    _nothing_changed(world, RotationRun.objects.get(pk=approved.params["rotation_id"]))
+    nothing_changed(world, RotationRun.objects.get(pk=approved.params["rotation_id"]))
     # The edit itself is audited by the admin site, field by field.
     edit = AuditEntry.objects.get(action="admin.changed", target_type="rotation.supabaseproject")
     assert edit.data["changes"]["project_ref"] == {
@@ -113,7 +97,7 @@ def test_targets_and_functions_edited_after_approval_are_named(
     assert run.status == "cancelled"
     assert "vercel_targets: ['production', 'preview'] → ['production']" in run.error
     assert "edge_functions: ['voucher-png', 'send-whatsapp'] → ['voucher-png']" in run.error
-    _nothing_changed(world, RotationRun.objects.get(pk=approved.params["rotation_id"]))
+    nothing_changed(world, RotationRun.objects.get(pk=approved.params["rotation_id"]))
 
 
 def test_a_registry_row_swapped_after_approval_stops_the_run(world, approved):
@@ -139,15 +123,9 @@ def test_a_registry_row_swapped_after_approval_stops_the_run(world, approved):
 
 
 def test_an_edit_between_request_and_decision_cannot_be_approved(
-    world, leak_incident, admin_user, second_admin
+    world, prepared, admin_user, second_admin
 ):
-    rotation = rotation_prepare(
-        incident=leak_incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
+    rotation = prepared
     approval = rotation_request(run=rotation, actor=admin_user)
     SupabaseProject.objects.filter(pk=world.project.pk).update(project_ref=OTHER_REF)
     with pytest.raises(ValidationError, match="project_ref"):
@@ -170,16 +148,9 @@ def test_an_unchanged_plan_runs(world, approved, sync_tasks):
 
 
 def test_the_approver_sees_the_plan_on_the_incident_page(
-    world, leak_incident, admin_user, second_admin, client_for
+    world, prepared, leak_incident, admin_user, second_admin, client_for
 ):
-    rotation = rotation_prepare(
-        incident=leak_incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
-    rotation_request(run=rotation, actor=admin_user)
+    rotation_request(run=prepared, actor=admin_user)
     url = reverse("admin:incidents_incident_work", args=[leak_incident.pk])
     page = client_for(second_admin).get(url).content.decode()
     assert "What the run will act on" in page

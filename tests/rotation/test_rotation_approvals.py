@@ -11,29 +11,9 @@ from incidents.services import approval_decide
 from rotation.models import RotationRun
 from rotation.services import rotation_prepare, rotation_request
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
-from tests.rotation.rotation_support import FUNCTION_SECRET
+from tests.rotation.rotation_support import nothing_changed
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def prepared(world, leak_incident, admin_user):
-    return rotation_prepare(
-        incident=leak_incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
-
-
-def _nothing_changed(world, run):
-    run.refresh_from_db()
-    assert run.status == RotationRun.Status.PREPARED
-    assert world.vercel_value() == world.leaked
-    assert world.function_secret(FUNCTION_SECRET) == world.leaked
-    assert world.leaked_id in world.api_key_ids()
-    assert [c for c in world.sim.calls() if c["method"] != "GET"] == []  # reads at most
 
 
 def test_the_requester_cannot_approve_their_own_rotation(world, prepared, admin_user):
@@ -42,14 +22,14 @@ def test_the_requester_cannot_approve_their_own_rotation(world, prepared, admin_
     with pytest.raises(PermissionDenied, match="own request"):
         approval_decide(approval=approval, actor=admin_user, approve=True)
     assert not StepRun.objects.filter(dry_run=False).exists()
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
 
 def test_ops_may_request_but_not_approve(world, prepared, admin_user, ops_user):
     approval = rotation_request(run=prepared, actor=admin_user)
     with pytest.raises(PermissionDenied):
         approval_decide(approval=approval, actor=ops_user, approve=True)
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
 
 def test_an_expired_approval_is_refused_at_decision_and_at_run_time(
@@ -59,7 +39,7 @@ def test_an_expired_approval_is_refused_at_decision_and_at_run_time(
     Approval.objects.filter(pk=approval.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(ValidationError, match="expired"):
         approval_decide(approval=approval, actor=second_admin, approve=True)
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
     # Approved in time, but the worker only gets to it after the approval expired.
     fresh = rotation_request(run=prepared, actor=admin_user)
@@ -68,7 +48,7 @@ def test_an_expired_approval_is_refused_at_decision_and_at_run_time(
         Approval.objects.filter(pk=fresh.pk).update(expires_at=timezone.now())
     run = StepRun.objects.get(approval=fresh)
     assert run.status == "cancelled" and "expired" in run.error
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
 
 def test_the_approval_is_bound_to_the_project_and_the_leaked_key_fingerprint(
@@ -89,7 +69,7 @@ def test_the_approval_is_bound_to_the_project_and_the_leaked_key_fingerprint(
     RotationRun.objects.filter(pk=prepared.pk).update(
         leaked_fingerprint=approval.params["leaked_key_fingerprint"]
     )
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
 
 def test_support_cannot_prepare_a_rotation(world, leak_incident, support_user):
@@ -166,7 +146,7 @@ def test_dry_run_lists_every_call_with_keys_masked_and_changes_nothing(
     ]:
         assert expected in log, expected
     assert world.leaked not in log and world.new not in log
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)
 
 
 def test_self_approval_is_refused_through_the_incident_page_too(
@@ -183,4 +163,4 @@ def test_self_approval_is_refused_through_the_incident_page_too(
     assert response.status_code in (302, 403)
     approval.refresh_from_db()
     assert approval.status == "pending" and not approval.runs.exists()
-    _nothing_changed(world, prepared)
+    nothing_changed(world, prepared)

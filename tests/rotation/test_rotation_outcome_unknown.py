@@ -13,22 +13,16 @@ from incidents.engine.execute import run_claim, runs_fail_stale
 from incidents.models import Approval, StepRun
 from incidents.services import approval_decide
 from rotation.models import RotationRun, RotationStep
-from rotation.services import rotation_prepare, rotation_request
+from rotation.services import rotation_request
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_lost_rotation_worker_leaves_what_the_saga_recorded(
-    world, leak_incident, admin_user, second_admin, client_for
+    prepared, admin_user, second_admin, client_for
 ):
-    rotation = rotation_prepare(
-        incident=leak_incident,
-        project=world.project,
-        leaked_key=world.leaked,
-        leaked_key_id=world.leaked_id,
-        actor=admin_user,
-    )
+    rotation = prepared
     approval = rotation_request(run=rotation, actor=admin_user)
     approval_decide(approval=approval, actor=second_admin, approve=True)
     run = run_claim(StepRun.objects.get(approval=approval).pk)  # the worker took it …
