@@ -177,8 +177,9 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
     if status not in TRANSITIONS[incident.status]:
         raise ValidationError(f"An incident cannot go from {incident.status} to {status}.")
     note = (note or "").strip()
+    pending = []
     if status == _S.RESOLVED:
-        resolution_pending_check(incident=incident, actor=actor, note=note)
+        pending = resolution_pending_check(incident=incident, actor=actor, note=note)
     before, now = incident.status, timezone.now()
     incident.status = status
     if getattr(actor, "is_authenticated", False):  # a person working it acknowledges it
@@ -206,7 +207,8 @@ def incident_status_set(*, incident: Incident, status: str, actor: Any, note: st
         actor=actor,
         target=incident,
         incident_id=incident.pk,
-        data={"from": before, "to": status, "note": note},
+        data={"from": before, "to": status, "note": note}
+        | ({"pending_steps": pending} if pending else {}),
     )
     _status_side_effects(incident, before, note)
     if status == _S.RESOLVED:

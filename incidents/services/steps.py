@@ -39,8 +39,6 @@ def incident_step_complete(
         raise ValidationError("Action steps are done by running them.")
     if step.kind == IncidentStep.Kind.GATE and not skip:
         raise ValidationError("A gate passes when its check does; it can only be skipped.")
-    if step.is_finished:
-        raise ValidationError(f"Step {step.number} is already {step.status}.")
     note = (note or "").strip()
     if skip and not note:
         raise ValidationError("Say why the step is skipped.")
@@ -71,13 +69,14 @@ def steps_pending_at_resolution(incident: Incident) -> list[IncidentStep]:
     )
 
 
-def resolution_pending_check(*, incident: Incident, actor: Any, note: str) -> None:
+def resolution_pending_check(*, incident: Incident, actor: Any, note: str) -> list[dict]:
     """Resolving with runbook steps still pending needs a reason; the steps are listed on
-    the timeline (and so in the postmortem) and in the audit entry."""
+    the timeline (and so in the postmortem); returned for the resolution's audit entry."""
     pending = steps_pending_at_resolution(incident)
     if not pending:
-        return
+        return []
     listed = "; ".join(f"{s.number} {s.text[:80]} ({s.status})" for s in pending)
+    listed_data = [{"number": s.number, "key": s.key, "status": s.status} for s in pending]
     if not note.strip():
         raise ValidationError(
             f"{len(pending)} runbook step(s) still pending: {listed}. Say why you resolve "
@@ -88,8 +87,6 @@ def resolution_pending_check(*, incident: Incident, actor: Any, note: str) -> No
         kind="resolved_with_pending",
         message=f"Resolved with {len(pending)} step(s) pending: {listed}. Reason: {note}",
         actor=actor,
-        data={
-            "reason": note,
-            "pending": [{"number": s.number, "key": s.key, "status": s.status} for s in pending],
-        },
+        data={"reason": note, "pending": listed_data},
     )
+    return listed_data

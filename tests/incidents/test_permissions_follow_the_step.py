@@ -122,6 +122,9 @@ def test_resolving_with_steps_pending_needs_a_reason_and_lists_them(
     assert "void_replace" in keys and "vendor_support" in keys
     assert "Reason: vendor fixed the scanner" in entry.message
     assert "If double redemption" in entry.message
+    resolved = AuditEntry.objects.get(action="incident.resolved")
+    assert resolved.data["note"] == "vendor fixed the scanner"
+    assert "void_replace" in [p["key"] for p in resolved.data["pending_steps"]]
     postmortem = incident_postmortem_get(incident=incident, actor=ops_user)
     assert "## Resolved with steps pending" in postmortem
     assert "vendor fixed the scanner" in postmortem and "`void_replace` (pending)" in postmortem
