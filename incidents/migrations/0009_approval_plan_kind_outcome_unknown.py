@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0007_paging_and_links'),
+        ('incidents', '0008_gate_clocks'),
     ]
 
     operations = [
