@@ -55,7 +55,9 @@ def test_a_cause_recurring_after_it_cleared_and_resolved_runs_the_timers_again(o
     incident = Incident.objects.get()
     probe_recorded("whatsapp", "green")
     assert _whatsapp_detected() and Incident.objects.get().condition_cleared_at is not None
-    incident_status_set(incident=incident, status="resolved", actor=ops_user)
+    incident_status_set(
+        incident=incident, status="resolved", actor=ops_user, note="the provider recovered"
+    )
     # Resolved a minute ago (probe times are whole seconds: evidence must be after it).
     Incident.objects.filter(pk=incident.pk).update(
         resolved_at=timezone.now() - dt.timedelta(minutes=1)
