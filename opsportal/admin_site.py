@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from audit.admin_changes import AuditedChangesMixin
 from staff.security import login_succeeded, password_changed
+from staff.signout import signed_out_forget, signed_out_notice
 
 # A lookup that walks through any of these (e.g. `user__password__startswith`) is refused.
 SECRET_LOOKUP_PART = re.compile(r"(^|_)(hash|password|secret|signature|salt)$", re.IGNORECASE)
@@ -54,9 +55,12 @@ class OpsPortalAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         was_signed_in = request.user.is_authenticated
+        # "You were signed out because …" after a sign-out of everyone (staff/signout.py).
+        extra_context = {"signed_out": signed_out_notice(request), **(extra_context or {})}
         response = super().login(request, extra_context)
         if request.method == "POST" and request.user.is_authenticated and not was_signed_in:
             login_succeeded(request=request, user=request.user)
+            signed_out_forget(response)
         return response
 
     def password_change(self, request, extra_context=None):

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "staff.middleware.StaffInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A browser signed out by a sign-out of everyone learns why on the login page.
+    "staff.signout.SignedOutMiddleware",
     "staff.middleware.ApiErrorsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -77,3 +77,22 @@ class FailedLoginWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed login(s) from {self.window_start:%H:%M}"
+
+
+class SessionEnd(models.Model):
+    """A session ended by a sign-out of everyone (staff.services.staff_sessions_invalidate).
+
+    Only the SHA-256 of the ended session's key is kept, with why and when, so that the
+    browser which still carries that key — and no one else — is told on the login page why
+    it was signed out (staff/signout.py). Rows older than a session's lifetime are pruned.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    why = models.CharField(max_length=200)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"sign-out at {self.at:%Y-%m-%d %H:%M} ({self.why})"

@@ -19,6 +19,7 @@ from staff.accounts import (
 )
 from staff.models import ApiToken
 from staff.roles import ROLES
+from staff.signout import session_ends_record
 from staff.tokens import STAFF_TOKEN_PREFIX, token_generate, token_hash
 
 User = get_user_model()
@@ -127,9 +128,12 @@ def staff_sessions_invalidate(
     reason: str,
     incident_id: int | None = None,
     actor_name: str = "",
+    notice: str = "",
 ) -> dict:
     """Sign every staff member out: delete every database session and, when asked, revoke
     every active staff API token (one audit entry per token), plus one summary entry.
+    `notice` completes "You were signed out because …" on the login page of each browser
+    signed out (staff/signout.py), e.g. "the key rotation for incident #7".
 
     Raises SessionsNotInDatabase unless SESSION_ENGINE is the database engine: deleting
     rows would otherwise leave every session valid while claiming the opposite.
@@ -140,7 +144,11 @@ def staff_sessions_invalidate(
             f"({', '.join(DB_SESSION_ENGINES)}) can be invalidated here."
         )
     with transaction.atomic():
+        keys = list(Session.objects.values_list("session_key", flat=True))
         deleted, _ = Session.objects.all().delete()
+        session_ends_record(
+            session_keys=keys, why=notice or "an administrator signed every session out"
+        )
         revoked = 0
         if revoke_api_tokens:
             active = ApiToken.objects.select_for_update().filter(revoked_at__isnull=True)
