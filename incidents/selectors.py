@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from incidents.engine.clock import GateClock, gate_state
 from incidents.engine.params import ParamsForm, params_initial, params_notes
-from incidents.engine.registry import Action, action_get
+from incidents.engine.registry import Action, action_get, incident_notices
 from incidents.engine.runbook import PHASE_LABELS
 from incidents.models import (
     OPEN_STATUSES,
@@ -106,6 +106,35 @@ def incident_phases(*, incident: Incident, user: Any, runs_per_step: int = 3) ->
         )
         phase["steps"].append(view)
     return list(phases.values())
+
+
+def approvals_panel(*, phases: list[dict], user: Any) -> list[dict]:
+    """The pending approvals of the page's steps, each with what approving will do in plain
+    sentences (the action's own words, never its raw parameters) and whether `user` may
+    decide it — and if not, why."""
+    panel = []
+    for phase in phases:
+        for view in phase["steps"]:
+            approval = view.pending_approval
+            if approval is None:
+                continue
+            if view.can_approve:
+                why_not = ""
+            elif approval.requested_by_id == user.pk:
+                why_not = "You asked for this: another admin must decide it."
+            else:
+                why_not = "Only an admin other than the requester can decide it."
+            panel.append(
+                {
+                    "approval": approval,
+                    "step": view.step,
+                    "action": view.action,
+                    "consequences": view.action.what_it_does(approval.params),
+                    "can_approve": view.can_approve,
+                    "why_not": why_not,
+                }
+            )
+    return panel
 
 
 def incident_has_active_runs(*, incident: Incident) -> bool:
@@ -223,9 +252,12 @@ def incident_page_data(*, pk: int, user: Any) -> dict:
     # Before the steps are read: a run finishing in between then still refreshes the page,
     # instead of leaving it showing "running" with no refresh coming (seen in tests/e2e).
     live = incident_has_active_runs(incident=incident)
+    phases = incident_phases(incident=incident, user=user)
     return {
         "incident": incident,
-        "phases": incident_phases(incident=incident, user=user),
+        "phases": phases,
+        "approvals": approvals_panel(phases=phases, user=user),
+        "notices": incident_notices(incident),
         "timeline": incident.timeline.order_by("id")[:500],
         "notes": incident.notes.order_by("id")[:200],
         "impacted": incident.impacted.all(),

@@ -4,7 +4,13 @@ RotationConfig.ready() imports this module."""
 from django.core.exceptions import ValidationError
 
 from incidents.engine.params import Param
-from incidents.engine.registry import ActionContext, ActionError, PageLink, register
+from incidents.engine.registry import (
+    ActionContext,
+    ActionError,
+    PageLink,
+    register,
+    register_notices,
+)
 from integrations.errors import IntegrationError
 from rotation.context import StepFailed, secrets
 from rotation.keys import key_fingerprint
@@ -12,6 +18,11 @@ from rotation.models import RotationRun, SupabaseProject
 from rotation.plan import rotation_bound, rotation_plan, rotation_progress
 from rotation.saga import rotation_execute
 from rotation.steps import owner_notify
+from rotation.wording import incident_rotation_notices, rotation_consequences
+
+# The incident page says where the incident's rotation stands (and loudly when the leaked
+# key is still active after a rollback or failure).
+register_notices(incident_rotation_notices)
 
 PROJECT = Param(
     "project",
@@ -90,6 +101,7 @@ def secret_replacement_fetch(ctx: ActionContext) -> dict:
     "supabase_key_rotate",
     "Rotate the Supabase service-role key (Vercel, Edge Functions, revoke, sessions)",
     tier="risky",
+    consequences=rotation_consequences,
     timeout_seconds=600,
     plan=rotation_bound,
     progress=rotation_progress,

@@ -202,6 +202,18 @@ class RotationStep(models.Model):
         "confirm_old_key_refused",
         "post_summary",
     )
+    # What each step does, in the words the pages use (never the internal key).
+    NAMES = {
+        "notify_owner": "Notify the project's owner",
+        "fetch_replacement": "Fetch the new key from Secrets Manager",
+        "update_vercel": "Put the new key in Vercel and redeploy",
+        "update_function_secrets": "Put the new key in the Edge Function secrets",
+        "verify_new_key": "Check that the new key works",
+        "revoke_leaked_key": "Revoke the leaked key",
+        "invalidate_sessions": "Sign everyone out",
+        "confirm_old_key_refused": "Check that the leaked key is refused",
+        "post_summary": "Post the summary to the ops channel",
+    }
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -228,7 +240,11 @@ class RotationStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.key} ({self.status})"
+        return f"{self.number}. {self.name} ({self.status})"
+
+    @property
+    def name(self) -> str:
+        return self.NAMES.get(self.key, self.key)
 
 
 class RotationTarget(models.Model):

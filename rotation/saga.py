@@ -99,7 +99,9 @@ def rotation_execute(
             step.status, step.finished_at = RotationStep.Status.DONE, timezone.now()
             step.detail, step.data = mask_text(detail)[:4000], data
             step.save(update_fields=["status", "finished_at", "detail", "data"])
-            saga.record(step, message=f"Rotation #{run.pk} step {number} ({key}) done: {detail}")
+            saga.record(
+                step, message=f"Rotation #{run.pk} step {number} ({step.name}) done: {detail}"
+            )
         saga.log(f"{number}. {key}: {detail}")
     with transaction.atomic():
         run.status, run.finished_at = _S.SUCCEEDED, timezone.now()
@@ -131,7 +133,7 @@ def _fail(saga: Saga, step: RotationStep, error: str) -> RotationRun:
         step.detail = error
         step.save(update_fields=["status", "finished_at", "detail"])
         saga.record(
-            step, message=f"Rotation #{run.pk} step {step.number} ({step.key}) failed: {error}"
+            step, message=f"Rotation #{run.pk} step {step.number} ({step.name}) failed: {error}"
         )
     status = _S.FAILED
     if step.number in ROLLBACK_STEPS:
@@ -153,7 +155,7 @@ def _fail(saga: Saga, step: RotationStep, error: str) -> RotationRun:
             kind="rotation_stopped",
             actor=saga.actor,
             step=saga.incident_step,
-            message=f"Rotation #{run.pk} {status} at step {step.number} ({step.key}): {what}. "
+            message=f"Rotation #{run.pk} {status} at step {step.number} ({step.name}): {what}. "
             f"Targets: {where}.",
             data={
                 "rotation_id": run.pk,

@@ -154,6 +154,7 @@ def invalidate_sessions(saga: Saga, step) -> tuple[str, dict]:
             revoke_api_tokens=False,
             reason=f"rotation #{run.pk} of the {saga.project.environment} service-role key",
             incident_id=run.incident_id,
+            notice=f"the key rotation for incident #{run.incident_id}",
         )
     except SessionsNotInDatabase as exc:
         raise StepFailed(str(exc)) from None

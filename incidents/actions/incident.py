@@ -45,10 +45,25 @@ def postmortem_draft(ctx: ActionContext) -> dict:
     return {"chars": len(markdown)}
 
 
+def _sign_out_consequences(params: dict) -> list[str]:
+    counts = staff_access_counts()
+    said = [
+        f"Signs everyone out: {counts['sessions']} staff session(s) end, including yours as "
+        "the approver; everyone signs in again."
+    ]
+    if params.get("revoke_api_tokens"):
+        said.append(
+            f"Revokes every active staff API token ({counts['api_tokens']}): scripts using "
+            "them stop working until new tokens are issued."
+        )
+    return said
+
+
 @register(
     "admin_sessions_invalidate",
     "Invalidate all admin sessions (and optionally staff API tokens)",
     tier="risky",
+    consequences=_sign_out_consequences,
     params=(
         Param(
             "revoke_api_tokens",
@@ -74,6 +89,7 @@ def admin_sessions_invalidate(ctx: ActionContext) -> dict:
             revoke_api_tokens=revoke,
             reason=f"incident #{ctx.incident.pk} ({ctx.incident.runbook_title})",
             incident_id=ctx.incident.pk,
+            notice=f"the sign-out step of incident #{ctx.incident.pk}",
         )
     except SessionsNotInDatabase as exc:
         raise ActionError(str(exc)) from None

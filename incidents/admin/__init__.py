@@ -37,6 +37,7 @@ class IncidentAdmin(admin.ModelAdmin):
             path("open/", view(pages.incident_open_view), name="incidents_incident_open"),
             path("<int:pk>/work/", view(pages.incident_page), name="incidents_incident_work"),
             path("<int:pk>/work/act/", view(acts.incident_act), name="incidents_incident_act"),
+            path("<int:pk>/work/live/", view(pages.incident_live), name="incidents_incident_live"),
             path(
                 "<int:pk>/postmortem.md",
                 view(pages.postmortem_download),

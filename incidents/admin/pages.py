@@ -35,13 +35,25 @@ def _step_whys(request, incident: Incident, phases: list[dict]) -> None:
             )
 
 
+def _page_data(request, pk: int) -> dict:
+    data = incident_page_data(pk=pk, user=request.user)  # refuses who may not view incidents
+    data.update(incident_paging_data(incident=data["incident"], user=request.user))
+    _step_whys(request, data["incident"], data["phases"])
+    return data
+
+
 def incident_page(request, pk: int):
-    data = incident_page_data(pk=pk, user=request.user)
+    data = _page_data(request, pk)
     incident = data["incident"]
-    _step_whys(request, incident, data["phases"])
-    data.update(incident_paging_data(incident=incident, user=request.user))
     context = {**_admin_context(request, f"Incident #{incident.pk}: {incident.title}"), **data}
     return TemplateResponse(request, "incidents/incident_page.html", context)
+
+
+def incident_live(request, pk: int):
+    """The page's live body alone, for portal.js to swap in place (same reads and rights)."""
+    response = TemplateResponse(request, "incidents/_live.html", _page_data(request, pk))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def post_list(value: str) -> list[str]:

@@ -7,6 +7,7 @@ one). The catalogue (`incidents/actions/`, `rotation/actions.py`) fills the regi
 from its apps' `ready()`; the engine only ever looks actions up by key.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,17 @@ def step_permission(*, kind: str, action_key: str = "") -> str:
     if kind == "action":
         return action_get(action_key).permission
     return TIER_PERMISSIONS["safe"]
+
+
+logger = logging.getLogger(__name__)
+
+
+def _word(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
 
 
 class ActionError(Exception):
@@ -69,6 +81,8 @@ class Action:
     # What a run records as done outside its log (e.g. a rotation's saga steps):
     # `progress(incident, params) -> [line]`, shown when its worker was lost mid-run.
     progress: Callable[[Any, dict], list[str]] | None = None
+    # What running it will do, in plain words, for the approval panel: params → sentences.
+    consequences: Callable[[dict], list[str]] | None = None
 
     @property
     def permission(self) -> str:
@@ -81,6 +95,19 @@ class Action:
     @property
     def attempts(self) -> int:
         return self.max_attempts if self.safe_to_retry else 1
+
+    def what_it_does(self, params: dict) -> list[str]:
+        """Plain sentences saying what a run with `params` will do (never the raw dict)."""
+        if self.consequences is not None:
+            try:
+                return self.consequences(params)
+            except Exception:  # the panel falls back to the labelled parameters
+                logger.exception("consequences of %s failed", self.key)
+        labels = {p.name: p.label for p in self.params}
+        shown = "; ".join(
+            f"{labels.get(k, k)}: {_word(v)}" for k, v in params.items() if v not in ("", None)
+        )
+        return [f"Runs “{self.label}”" + (f" with {shown}." if shown else ".")]
 
     @property
     def budget_seconds(self) -> int:
@@ -146,3 +173,29 @@ def action_plan(action: Action, *, incident: Any, params: dict) -> dict:
 
 def actions_all() -> dict[str, Action]:
     return dict(_REGISTRY)
+
+
+@dataclass
+class Notice:
+    """Something another app wants said at the top of an incident page (e.g. a rotation that
+    rolled back: the leaked key is still active). `steps` are (name, state, started, finished)."""
+
+    tone: str  # green | amber | red | blue | grey (opsportal's pills)
+    headline: str
+    lines: list[str] = field(default_factory=list)
+    link_url: str = ""
+    link_label: str = ""
+    steps: list[tuple] = field(default_factory=list)
+
+
+_NOTICES: list[Callable[[Any], list[Notice]]] = []
+
+
+def register_notices(func: Callable[[Any], list[Notice]]) -> Callable:
+    """`func(incident)` → notices for its page; called on every render of the page."""
+    _NOTICES.append(func)
+    return func
+
+
+def incident_notices(incident) -> list[Notice]:
+    return [notice for func in _NOTICES for notice in func(incident)]

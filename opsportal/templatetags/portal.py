@@ -4,6 +4,7 @@ agree (`{% load portal %}`).
 - `{{ dt|when }}`: relative + clock time, the exact UTC on hover (`<time title=…>`); the
   page's script (`opsportal/portal.js`) turns the clock time into the reader's local time
   and keeps "3 min ago" fresh. Without JavaScript it reads "3 min ago · 05:00 UTC".
+- `{{ dt|clock }}`: the clock time to the second ("05:01:02 UTC"), exact UTC on hover.
 - `{{ delta|duration }}`: "57 s", "4 min 10 s", "2 h 5 min", "3 d 4 h" — never microseconds.
 - `{{ value|ms }}`: a latency rounded to a whole millisecond ("8 ms"), seconds past 10 s.
 - `{{ obj|objlink }}`: the object by its name, linked to its admin page; `{% objref type id
@@ -94,6 +95,38 @@ def when(value, now=None):
     )
 
 
+@register.filter(is_safe=True)
+def clock(value):
+    """A moment to the second, "05:01:02 UTC" (the reader's local time in the browser), the
+    exact UTC date on hover: for saga steps and sign-outs, where the second matters."""
+    moment = _aware(value)
+    if moment is None:
+        return ""
+    exact = moment.astimezone(dt.UTC)
+    return format_html(
+        '<time class="when when-exact" datetime="{}" title="{}">'
+        '<span class="when-clock">{}</span></time>',
+        exact.isoformat().replace("+00:00", "Z"),
+        exact.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        exact.strftime("%H:%M:%S UTC"),
+    )
+
+
+@register.filter
+def elapsed(value, now=None):
+    """How long since a moment, as `duration` says it: "running for 12 s"."""
+    moment = _aware(value)
+    if moment is None:
+        return ""
+    return duration_text(((_aware(now) or timezone.now()) - moment).total_seconds())
+
+
+@register.filter
+def words(value) -> str:
+    """A state's code as words: "rolled_back" → "rolled back"."""
+    return str(value or "").replace("_", " ")
+
+
 @register.filter
 def duration(value):
     """A timedelta (or seconds) without microseconds: "57 s", "4 min 10 s", "2 h 5 min"."""
@@ -165,6 +198,7 @@ TONES = {
         "sev1",
         "open",
         "rolled_back",
+        "outcome_unknown",
         "stalled",
         "void",
     ),

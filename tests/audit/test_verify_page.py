@@ -88,7 +88,9 @@ def test_one_verification_at_a_time(client_for, auditor_user, sealed_log):
     response = client.post(PAGE, follow=True)
     assert "is already under way" in response.content.decode()
     assert AuditVerifyRun.objects.count() == 1
-    assert 'http-equiv="refresh"' in response.content.decode()
+    # The result part refreshes itself in place (portal.js), no meta refresh reloading the page.
+    html = response.content.decode()
+    assert 'id="verify-live" data-portal-refresh="' in html and 'http-equiv="refresh"' not in html
 
 
 def test_downloads_for_offline_verification_are_audited(client_for, auditor_user, sealed_log):
@@ -147,6 +149,6 @@ def test_a_run_whose_worker_stopped_does_not_block_the_next(
         requested_at=timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + 1),
     )
     html = client.get(PAGE).content.decode()
-    assert "never finished" in html and 'http-equiv="refresh"' not in html
+    assert "never finished" in html and "data-portal-refresh" not in html
     client.post(PAGE)
     assert AuditVerifyRun.objects.count() == 2
