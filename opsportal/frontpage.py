@@ -117,6 +117,12 @@ def _approvals(user) -> dict:
     return {"rows": rows}
 
 
+def _leaked_keys() -> list[dict]:
+    from rotation.wording import rotations_key_still_active
+
+    return rotations_key_still_active()
+
+
 def frontpage_context(request) -> dict:
     """The front page's sections for this person; integration tiles come from
     `integrations.context_processors.degraded_mode` (`integrations_status`)."""
@@ -125,6 +131,8 @@ def frontpage_context(request) -> dict:
     if user.has_perm("incidents.view_incident"):
         sections["incidents"] = _guarded("incidents", _incidents, user)
         sections["metrics"] = _guarded("metrics", _metrics)
+        # A rotation that rolled back or failed before revoking: the loudest thing on the page.
+        sections["leaked_keys"] = _guarded("leaked keys", _leaked_keys)
     if user.has_perm("campaigns.view_campaign"):
         sections["campaigns"] = _guarded("campaigns", _campaigns)
     if user.has_perm("incidents.approve_risky_step"):

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -72,17 +73,37 @@ class _ReadOnlyInline(admin.TabularInline):
         return request.user.has_perm("rotation.view_rotationrun")
 
 
+def clock(moment) -> str:
+    """The portal's `clock` filter (to the second, UTC on hover), by name: no app imports the
+    wiring (opsportal), templates load its filters."""
+    if moment is None:
+        return ""
+    return engines["django"].from_string("{% load portal %}{{ v|clock }}").render({"v": moment})
+
+
 class RotationStepInline(_ReadOnlyInline):
     model = RotationStep
     fields = readonly_fields = [
         "number",
-        "key",
+        "step",
         "status",
         "detail",
         "attempts",
-        "started_at",
-        "finished_at",
+        "started",
+        "ended",
     ]
+
+    @admin.display(description="Step")
+    def step(self, obj):
+        return obj.name  # the step by what it does, not its internal key
+
+    @admin.display(description="Started")
+    def started(self, obj):
+        return clock(obj.started_at) or "—"  # to the second, exact UTC on hover
+
+    @admin.display(description="Ended")
+    def ended(self, obj):
+        return clock(obj.finished_at) or "—"
 
 
 class RotationTargetInline(_ReadOnlyInline):
