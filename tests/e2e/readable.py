@@ -84,3 +84,15 @@ def serious_violations(page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def too_wide(page) -> list[str]:
+    """The innermost elements reaching past the right edge (for a failing fit's message)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1
+            && !el.parentElement.closest('.portal-scroll, pre')
+            && ![...el.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 1))
+          .slice(0, 8)
+          .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}px`)"""
+    )

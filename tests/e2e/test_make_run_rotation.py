@@ -139,15 +139,15 @@ def test_the_readme_recipe_rotates_a_key_on_a_fresh_make_run(make_run, browser, 
     rotation_page = ops.url
     assert leaked not in ops.content()
     ops.goto(work)
-    assert "pending" in ops.locator("#step-update_envs .approval").inner_text()
+    assert "pending" in ops.locator("#step-update_envs .approval-pointer").inner_text()
 
     # 2. As admin: approve.
     admin = _login(browser, make_run["portal"], "admin")
     admin.goto(work)
-    admin.locator("#step-update_envs button[value=approve]").click()
+    admin.locator(".approval-panel button[value=approve]").click()
     admin.wait_for_load_state()
 
-    # 3. Watch the saga: the page refreshes itself; step 7 signs everyone out.
+    # 3. Watch the saga: the page updates in place; step 7 signs everyone out.
     admin.locator("#step-update_envs .st-done, #login-form").first.wait_for(timeout=SAGA_TIMEOUT)
     if admin.locator("#login-form").count():
         admin = _login(browser, make_run["portal"], "admin")
