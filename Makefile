@@ -78,8 +78,9 @@ screenshots: install
 	E2E_README_SCREENSHOTS=1 DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} $(VENV)/bin/pytest \
 		tests/e2e/test_front_page.py tests/e2e/test_incident_flows.py \
 		tests/e2e/test_readable_everywhere.py tests/e2e/test_campaign_page.py \
-		tests/e2e/test_search_and_error_pages.py -q -p no:xdist \
-		-k "what_is_broken or pause_step or both_themes or fit_a_phone or start_starts or the_list or search_box or 403_says"
+		tests/e2e/test_search_and_error_pages.py tests/e2e/test_incident_live_and_approvals.py \
+		-q -p no:xdist -k "what_is_broken or pause_step or both_themes or fit_a_phone or start_starts \
+		or the_list or search_box or 403_says or sign_out_message or rolled_back_rotation"
 
 lint: install
 	$(VENV)/bin/ruff check .

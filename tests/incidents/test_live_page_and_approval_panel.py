@@ -36,6 +36,7 @@ def test_the_page_refreshes_its_parts_from_a_fragment_not_by_reloading(
     for part in ("incident-approvals", "step-invalidate_sessions", "incident-timeline"):
         assert f'id="{part}"' in body
     assert "<html" not in body  # a fragment, not a page
+    assert "{#" not in html and "{%" not in body  # no template comment shown as text
 
 
 def test_the_fragment_keeps_the_pages_rights(client, pending, make_staff):
