@@ -77,6 +77,18 @@ def clock_text(when: dt.datetime, now: dt.datetime) -> str:
     return utc.strftime("%-d %b %H:%M UTC")
 
 
+def _time_tag(moment: dt.datetime, css: str, inner):
+    """<time> with the exact UTC in `datetime` and on hover; portal.js localises its clock."""
+    exact = moment.astimezone(dt.UTC)
+    return format_html(
+        '<time class="{}" datetime="{}" title="{}">{}</time>',
+        css,
+        exact.isoformat().replace("+00:00", "Z"),
+        exact.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        inner,
+    )
+
+
 @register.filter(is_safe=True)
 def when(value, now=None):
     """A moment as "3 min ago · 05:00 UTC" (local time in the browser), exact UTC on hover."""
@@ -84,15 +96,12 @@ def when(value, now=None):
     if moment is None:
         return ""
     now = _aware(now) or timezone.now()
-    exact = moment.astimezone(dt.UTC)
-    return format_html(
-        '<time class="when" datetime="{}" title="{}">'
-        '<span class="when-rel">{}</span> · <span class="when-clock">{}</span></time>',
-        exact.isoformat().replace("+00:00", "Z"),
-        exact.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    inner = format_html(
+        '<span class="when-rel">{}</span> · <span class="when-clock">{}</span>',
         relative_text(moment, now),
         clock_text(moment, now),
     )
+    return _time_tag(moment, "when", inner)
 
 
 @register.filter(is_safe=True)
@@ -102,14 +111,10 @@ def clock(value):
     moment = _aware(value)
     if moment is None:
         return ""
-    exact = moment.astimezone(dt.UTC)
-    return format_html(
-        '<time class="when when-exact" datetime="{}" title="{}">'
-        '<span class="when-clock">{}</span></time>',
-        exact.isoformat().replace("+00:00", "Z"),
-        exact.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        exact.strftime("%H:%M:%S UTC"),
+    inner = format_html(
+        '<span class="when-clock">{}</span>', moment.astimezone(dt.UTC).strftime("%H:%M:%S UTC")
     )
+    return _time_tag(moment, "when when-exact", inner)
 
 
 @register.filter

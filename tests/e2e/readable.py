@@ -96,3 +96,18 @@ def too_wide(page) -> list[str]:
           .slice(0, 8)
           .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}: ${Math.round(el.getBoundingClientRect().right)}px`)"""
     )
+
+
+def unnamed_controls(page, root: str = "body") -> list[str]:
+    """Buttons and form fields under `root` with no accessible name (no aria-label, no label
+    with text, no text of their own, no title)."""
+    return page.evaluate(
+        """(root) => [...document.querySelectorAll(`${root} button, ${root} select, ${root} textarea,
+            ${root} input:not([type=hidden])`)]
+          .filter((el) => !((el.getAttribute('aria-label') || '').trim()
+            || [...(el.labels || [])].some((l) => l.textContent.trim())
+            || (el.tagName === 'BUTTON' && el.textContent.trim())
+            || el.getAttribute('title')))
+          .map((el) => el.outerHTML.slice(0, 100))""",
+        root,
+    )

@@ -22,6 +22,7 @@ from tests.e2e.readable import (
     serious_violations,
     set_theme,
     too_wide,
+    unnamed_controls,
 )
 
 ROTATION_TIMEOUT = 120_000  # ms
@@ -50,6 +51,11 @@ def test_approving_a_rotation_live_page_and_the_sign_out_message(login, portal, 
     phone.locator(".approval-panel").wait_for()
     assert no_horizontal_scroll(phone), too_wide(phone)
     shot(phone, "approval-panel-phone", readme="approval-panel-phone")
+    set_theme(phone, "dark")
+    assert page_is_dark(phone)
+    colours = contrast(phone, ".approval-panel, .approval-panel .pill, #incident-live .pill")
+    bad = [c for c in colours if c["color"] == c["background"] or c["ratio"] < 3]
+    assert colours and bad == [], bad
 
     approver = login("ben-admin")
     approver.goto(work)
@@ -63,6 +69,10 @@ def test_approving_a_rotation_live_page_and_the_sign_out_message(login, portal, 
     assert "ada-admin" in text and "expires" in text
     assert "{'" not in approver.locator("#content-main").inner_text()  # no raw parameters
     assert serious_violations(approver) == []
+    # Every button and field has a name; the steps' buttons say which step they act on.
+    assert unnamed_controls(approver, "#incident-live") == []
+    for button in approver.locator("#incident-live button[value=run], button[value=skip]").all():
+        assert "step" in button.get_attribute("aria-label"), button.inner_text()
     shot(approver, "approval-panel", readme="approval-panel")
 
     portal.sim.set_fault("vercel", latency_ms=1200)  # step 3 takes a while: watch it run
