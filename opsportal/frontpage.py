@@ -104,13 +104,17 @@ def _campaigns() -> dict:
 
 
 def _approvals(user) -> dict:
+    from incidents.engine.registry import actions_all
     from incidents.selectors import approvals_pending
 
+    actions = actions_all()
     rows = [
         {
             "approval": a,
             "mine": a.requested_by_id == user.pk,
-            "url": _url("admin:incidents_incident_work", a.incident_id),
+            # The action by its name; the link lands on the incident's approval panel.
+            "label": actions[a.action_key].label if a.action_key in actions else a.action_key,
+            "url": _url("admin:incidents_incident_work", a.incident_id) + f"#approval-{a.pk}",
         }
         for a in approvals_pending()
     ]

@@ -43,7 +43,7 @@ def test_front_page_shows_what_is_broken_and_what_to_do_next(login, portal, work
     assert waiting.locator("a.fp-review").count() == 1
     shot(page, "front-page", readme="front-page")
 
-    # Keyboard: the review link of the approval is reachable and leads to the incident step.
+    # Keyboard: the review link is reachable and leads to the incident's approval panel.
     waiting.locator("a.fp-review").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/admin/incidents/incident/{approval.incident_id}/work/**")

@@ -83,7 +83,8 @@ def test_admin_sees_incidents_timers_campaigns_metrics_and_approvals(client, pop
     assert "overdue by 10" in html  # "3.1 overdue by 10 minutes"
     assert 'id="fp-campaigns"' in html and "3 / 4 (75%)" in html
     assert 'id="fp-metrics"' in html and "<svg" in html and 'class="mtta"' in html
-    assert 'id="fp-approvals"' in html and "invalidate" in html and "fp-review" in html
+    assert 'id="fp-approvals"' in html and "Invalidate all admin sessions" in html
+    assert "fp-review" in html and "#approval-" in html  # to the incident's approval panel
     assert "Needs attention" in html and "1 approval waiting for you" in html
 
 
