@@ -25,6 +25,10 @@ def _names(values) -> str:
     return ", ".join(values[:-1]) + " and " + values[-1]
 
 
+def _live_sessions() -> int:
+    return Session.objects.filter(expire_date__gt=timezone.now()).count()
+
+
 def rotation_consequences(params: dict) -> list[str]:
     """What approving the rotation these parameters name will do, in plain sentences."""
     run = RotationRun.objects.select_related("project").filter(pk=params.get("rotation_id")).first()
@@ -60,7 +64,7 @@ def rotation_consequences(params: dict) -> list[str]:
             f"project {ref} to the new key{used_by}."
         )
     said.append(
-        f"Signs everyone out: all {Session.objects.count()} staff session(s) end, including "
+        f"Signs everyone out: all {_live_sessions()} staff session(s) end, including "
         "yours as the approver. You will sign in again and see why."
     )
     said.append(

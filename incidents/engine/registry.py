@@ -178,7 +178,8 @@ def actions_all() -> dict[str, Action]:
 @dataclass
 class Notice:
     """Something another app wants said at the top of an incident page (e.g. a rotation that
-    rolled back: the leaked key is still active). `steps` are (name, state, started, finished)."""
+    rolled back: the leaked key is still active). `steps`: (number, name, state, started,
+    finished, detail) rows, e.g. a saga's."""
 
     tone: str  # green | amber | red | blue | grey (opsportal's pills)
     headline: str
@@ -198,4 +199,10 @@ def register_notices(func: Callable[[Any], list[Notice]]) -> Callable:
 
 
 def incident_notices(incident) -> list[Notice]:
-    return [notice for func in _NOTICES for notice in func(incident)]
+    notices = []
+    for func in _NOTICES:
+        try:
+            notices.extend(func(incident))
+        except Exception:  # a notice must never take the incident page down with it
+            logger.exception("incident notices from %s failed", func.__name__)
+    return notices

@@ -59,6 +59,7 @@
   var TOKEN = /name="csrfmiddlewaretoken" value="[^"]*"/g;
   var CONTROLS = "input:not([type=hidden]):not([type=submit]), textarea, select";
 
+  // CSRF tokens are masked afresh on every render: compare without them.
   function strip(html) { return html.replace(TOKEN, ""); }
 
   // A form control's place: the nearest ancestor with an id, its name, its rank there.
