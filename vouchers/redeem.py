@@ -20,7 +20,7 @@ from django.utils import timezone
 import audit
 from audit.redaction import mask_text
 from vouchers.redeem_orm import redeem_orm_run
-from vouchers.redeem_sql import REDEEM_AUDIT, REDEEM_SQL
+from vouchers.redeem_sql import RATE_SQL, REDEEM_AUDIT, REDEEM_SQL
 from vouchers.tokens import station_token_hash
 
 MAX_BODY_BYTES = 4096
@@ -167,6 +167,8 @@ def redeem_request_process(
         "q": request_id[:64],
         **masked,  # "ak", "ar": the audit entry's and the event's key and reference
     }
+    if _engine() == "sql":
+        params["rl"] = _rate_limited(token_hash)  # counted once, before any retry
     for attempt in range(_RETRIES_AFTER_KEY_RACE):
         params["ms"] = (time.perf_counter() - started) * 1000
         try:
@@ -193,20 +195,31 @@ def redeem_request_process(
     return RedeemResponse(status, body_text.encode(), headers, outcome)
 
 
-def _statement_run(params: dict) -> tuple:
-    """Run the redeem statement as a prepared statement on the request's connection.
+def _statement_run(params: dict, sql: str = REDEEM_SQL) -> tuple | None:
+    """Run `sql` as a prepared statement on the request's connection; its first row.
 
-    Django's cursors bind parameters client-side, so PostgreSQL would plan this
-    large statement on every call (≈ 3–6 ms, more than executing it). A psycopg
+    Django's cursors bind parameters client-side, so PostgreSQL would plan the large
+    redeem statement on every call (≈ 3–6 ms, more than executing it). A psycopg
     server-binding cursor with prepare=True plans it once per persistent connection.
     """
     connection.ensure_connection()
     with connection.wrap_database_errors:
         cursor = psycopg.Cursor(connection.connection)
         try:
-            return cursor.execute(REDEEM_SQL, params, prepare=True).fetchone()
+            return cursor.execute(sql, params, prepare=True).fetchone()
         finally:
             cursor.close()
+
+
+def _rate_limited(token_hash: str) -> bool:
+    """Count this request in its station's minute (RATE_SQL); whether it is over the limit.
+
+    In autocommit the count commits at once, so the window row is not held while the
+    redemption runs and commits (redeem_sql). An unknown token counts nowhere.
+    """
+    limit = settings.REDEEM_RATE_LIMIT_PER_MINUTE
+    row = _prepared_retry(lambda: _statement_once({"th": token_hash}, RATE_SQL))
+    return limit > 0 and row is not None and row[0] > limit
 
 
 def _engine() -> str:
@@ -216,27 +229,32 @@ def _engine() -> str:
     return engine
 
 
-def _statement_once(params: dict) -> tuple:
+def _statement_once(params: dict, sql: str = REDEEM_SQL) -> tuple | None:
     if connection.in_atomic_block:
         with transaction.atomic():  # a savepoint, so a lost key race can be retried
-            return _statement_run(params)
-    # Autocommit: the single statement (audit row included) is its own transaction,
-    # so a redemption costs one round trip and no BEGIN/COMMIT.
-    return _statement_run(params)
+            return _statement_run(params, sql)
+    # Autocommit: each statement (the redemption's with its audit row) is its own
+    # transaction: no BEGIN/COMMIT round trips.
+    return _statement_run(params, sql)
+
+
+def _prepared_retry(run):
+    """run(), run once more if the server lost our prepared statement."""
+    try:
+        return run()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) not in _STALE_PREPARED_STATEMENT:
+            raise
+        # Nothing was written. Inside a transaction the savepoint's rollback already
+        # made psycopg forget its prepared statements; otherwise start afresh.
+        if not connection.in_atomic_block:
+            connection.close()
+        return run()
 
 
 def _redeem_execute(params: dict) -> tuple[str, int, str]:
     if _engine() == "sql":
-        try:
-            return _statement_once(params)
-        except DatabaseError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) not in _STALE_PREPARED_STATEMENT:
-                raise
-            # Nothing was written. Inside a transaction the savepoint's rollback already
-            # made psycopg forget its prepared statements; otherwise start afresh.
-            if not connection.in_atomic_block:
-                connection.close()
-            return _statement_once(params)
+        return _prepared_retry(lambda: _statement_once(params))
     with transaction.atomic():
         row = redeem_orm_run(params)
         outcome, status, body, vid, vcode, scode, amount, currency, _ra = row

@@ -1,17 +1,26 @@
-"""The whole station redemption as ONE PostgreSQL statement.
+"""The station redemption as ONE PostgreSQL statement, after the rate count (RATE_SQL).
 
 Why one statement: the redeem API's budget is a few hundred microseconds of
-server time (performance.md). Station lookup, the per-station rate window, the
-idempotency check, the voucher row lock, the redemption, its event, the stored
-idempotent response, the attempt log and the audit entry (built by
-`audit.services.audit_raw_insert`, which also redacts its parameters) all happen in a single
-round trip — and, run in autocommit, a single statement is its own transaction: no
-BEGIN/COMMIT trips. The Idempotency-Key and reference as stored (event, attempt, audit) are
-the masked parameters `ak`/`ar`/`lk`/`lr`, masked once in Python before the call (a regex
-over two short strings, which the audit parameters needed already); the raw key `k` only
-matches idempotency records.
+server time (performance.md). Station lookup, the idempotency check, the voucher row
+lock, the redemption, its event, the stored idempotent response, the attempt log and
+the audit entry (built by `audit.services.audit_raw_insert`, which also redacts its
+parameters) all happen in a single round trip — and, run in autocommit, a single
+statement is its own transaction: no BEGIN/COMMIT trips. The Idempotency-Key and
+reference as stored (event, attempt, audit) are the masked parameters `ak`/`ar`/`lk`/`lr`,
+masked once in Python before the call (a regex over two short strings, which the audit
+parameters needed already); the raw key `k` only matches idempotency records.
+
+The per-station rate window is the one thing NOT in this statement: `RATE_SQL` counts the
+request first, in its own short transaction, and this statement gets the verdict (`rl`).
+Counted inside, the station's window row stayed locked until this statement committed,
+WAL flush included, so every other redemption of the station queued behind it
+(docs/performance-redeem.md). The window table is UNLOGGED (migration 0007): its
+transaction writes no WAL, so its commit does not wait for a flush.
 
 Concurrency, in READ COMMITTED:
+- `RATE_SQL`'s upsert serialises a station's requests on its window row for that one
+  statement: each request gets its own count, so exactly the first `limit` requests of a
+  station's minute pass. A request is counted even if its redemption then fails.
 - `v` locks the voucher row (`FOR UPDATE`); a concurrent redeemer waits and then
   sees the row's latest version, so a voucher is redeemed at most once.
 - (station, key) is guarded by a transaction-scoped advisory lock taken without
@@ -26,6 +35,16 @@ import re
 
 from audit.services import Param, Sql, audit_raw_insert
 from vouchers.redeem_outcomes import STORED_OUTCOMES, outcome_status_sql
+
+# This request's number in its station's current minute (no row: unknown or inactive
+# token, which the redeem statement answers as unauthorized). Run before REDEEM_SQL, as a
+# transaction of its own when the connection is in autocommit.
+RATE_SQL = (
+    "INSERT INTO vouchers_redeemratewindow AS w (station_id, window_start, hits)"
+    " SELECT id, date_trunc('minute', now()), 1 FROM vouchers_station"
+    " WHERE token_hash = %(th)s::text AND active"
+    " ON CONFLICT (station_id, window_start) DO UPDATE SET hits = w.hits + 1 RETURNING hits"
+)
 
 # The audit entry of a redemption; its parameters come from REDEEM_AUDIT.params(...).
 REDEEM_AUDIT = audit_raw_insert(
@@ -55,16 +74,8 @@ WITH
 st AS (
     SELECT id, code FROM vouchers_station WHERE token_hash = %(th)s::text AND active
 ),
-rl AS MATERIALIZED (
-    INSERT INTO vouchers_redeemratewindow AS w (station_id, window_start, hits)
-    SELECT id, date_trunc('minute', now()), 1 FROM st
-    ON CONFLICT (station_id, window_start) DO UPDATE SET hits = w.hits + 1
-    RETURNING hits
-),
 g AS (
-    SELECT st.id AS sid, st.code AS scode,
-           (%(l)s::int > 0 AND (SELECT hits FROM rl) > %(l)s::int) AS limited
-    FROM st
+    SELECT st.id AS sid, st.code AS scode, %(rl)s::boolean AS limited FROM st
 ),
 prev AS (
     SELECT r.fingerprint, r.status_code, r.body
