@@ -1,38 +1,18 @@
 """The per-station rate window, counted in its own short transaction before the redemption
-(vouchers/redeem_sql.py RATE_SQL): exact under real concurrency, and a station's requests
-no longer queue behind one another's redemption."""
+(vouchers/redeem_sql.py RATE_SQL): a station's requests no longer queue behind one
+another's redemption. That the limit stays exact under concurrency:
+test_redeem_concurrency.py."""
 
 import threading
-from collections import Counter
 
 import pytest
 from django.db import connection
 from django.test import Client
 
-from tests.vouchers.conftest import raw_connection, run_in_threads
-from vouchers.models import RedeemAttempt, RedeemRateWindow
+from tests.vouchers.conftest import raw_connection
+from vouchers.models import RedeemRateWindow
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def test_limit_is_exact_under_concurrency(station_with_token, voucher_factory, redeem, settings):
-    settings.REDEEM_RATE_LIMIT_PER_MINUTE = 7
-    station, token = station_with_token
-    vouchers = voucher_factory(count=40)
-
-    responses = run_in_threads(
-        40, lambda i: redeem(token, {"code": vouchers[i].code}, client=Client())
-    )
-
-    statuses = Counter(r.status_code for r in responses)
-    assert set(statuses) <= {200, 429}, statuses
-    windows = list(RedeemRateWindow.objects.filter(station=station).values_list("hits", flat=True))
-    # Every request counted once; each window (a minute may turn during the run) let
-    # exactly its first 7 through.
-    assert sum(windows) == 40
-    assert statuses[200] == sum(min(7, hits) for hits in windows)
-    outcomes = Counter(RedeemAttempt.objects.values_list("outcome", flat=True))
-    assert outcomes == {"redeemed": statuses[200], "rate_limited": statuses[429]}
 
 
 def _waiting_backends() -> int:
@@ -90,3 +70,11 @@ def test_the_rate_window_table_is_unlogged():
             "SELECT relpersistence FROM pg_class WHERE oid = 'vouchers_redeemratewindow'::regclass"
         )
         assert cursor.fetchone()[0] == "u"
+
+
+def test_no_limit_counts_nothing(station_with_token, voucher_factory, redeem, settings):
+    settings.REDEEM_RATE_LIMIT_PER_MINUTE = 0
+    _, token = station_with_token
+
+    assert redeem(token, {"code": voucher_factory().code}).status_code == 200
+    assert not RedeemRateWindow.objects.exists()
