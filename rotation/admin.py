@@ -212,7 +212,7 @@ class RotationRunAdmin(HistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Resuming after a lost worker needs "I checked: run again" (incidents.services).
-        run = RotationRun.objects.filter(pk=object_id).first()
+        run = RotationRun.objects.filter(pk=object_id).first() if object_id.isdigit() else None
         unknown = run is not None and rotation_outcome_unknown(run)
         extra = {**(extra_context or {}), "step_outcome_unknown": unknown}
         return super().change_view(request, object_id, form_url, extra_context=extra)

@@ -52,6 +52,10 @@ def rotation_bound(incident, params: dict) -> dict:
         "project_record": project.pk,
         "environment": project.environment,
         "project_ref": project.project_ref,
+        # Step 1 tells the owner first: a changed contact would send the leak notice elsewhere.
+        "primary_owner": project.primary_owner,
+        "owner_email": project.owner_email,
+        "owner_slack": project.owner_slack,
         "secret_id": project.service_role_secret_id,
         "vercel_project": project.vercel_project,
         "vercel_env_vars": list(project.vercel_env_vars),

@@ -158,7 +158,7 @@ def rotation_request(
 def rotation_outcome_unknown(run: RotationRun) -> bool:
     """The incident's rotation step lost its worker mid-run: resuming needs a confirmation."""
     step = run.incident.steps.filter(action_key=ROTATE_ACTION).first()
-    return step is not None and step.status == IncidentStep.Status.OUTCOME_UNKNOWN
+    return step is not None and step.lost_run() is not None
 
 
 def rotation_is_stale(run: RotationRun) -> bool:

@@ -140,7 +140,10 @@ def invalidate_sessions(saga: Saga, step) -> tuple[str, dict]:
     """The runbook's 3.3 and this step are one action: whichever runs first signs everyone
     out, the other records that it was done."""
     run = saga.run
-    done = incident_step_done_by_person(incident_id=run.incident_id, key="invalidate_sessions")
+    # A sign-out from before the revoke leaves the sessions opened since: it does not count.
+    done = incident_step_done_by_person(
+        incident_id=run.incident_id, key="invalidate_sessions", since=run.rotated_at
+    )
     if done is not None:
         return (
             f"sessions already invalidated by incident step {done.number} at "

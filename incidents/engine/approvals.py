@@ -144,6 +144,8 @@ def approval_decide(
         hash_seen=params_hash_seen,
     )
     skip = approval.kind == Approval.Kind.SKIP
+    if approve and skip:
+        _skip_still_possible(approval)
     if approve and not skip:  # the plan the approver reviewed must still be the one
         changed = plan_changes(approval, incident=approval.incident, params=approval.params)
         if changed:
@@ -190,10 +192,19 @@ def approval_decide(
             actor=approval.requested_by,
             approval=approval,
         )
-    else:
+    elif approval.step.status == IncidentStep.Status.AWAITING_APPROVAL:
         approval.step.status = IncidentStep.Status.PENDING
         approval.step.save(update_fields=["status"])
     return approval
+
+
+def _skip_still_possible(approval: Approval) -> None:
+    """A skip approved late must not overwrite what happened since it was asked."""
+    step = approval.step
+    if not approval.incident.is_open:
+        raise ValidationError("The incident is no longer open: there is nothing to skip.")
+    if step.is_finished or step.runs.filter(status__in=StepRun.UNFINISHED).exists():
+        raise ValidationError(f"Step {step.number} is {step.status} now: there is nothing to skip.")
 
 
 def _skip_approved(approval: Approval) -> None:

@@ -172,6 +172,13 @@ class IncidentStep(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
+    def lost_run(self):
+        """The step's latest real (not dry) run if its worker was lost mid-run (it may have
+        acted), else None. Read from the runs, not the step's status, which a skip request,
+        a denied or expired approval or a cancelled run moves on."""
+        last = self.runs.filter(dry_run=False).order_by("-id").first()
+        return last if last is not None and last.status == "outcome_unknown" else None
+
 
 class TimelineEntry(models.Model):
     """Append-only: written by services, never edited or deleted (the admin is read-only)."""

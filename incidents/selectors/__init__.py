@@ -48,6 +48,14 @@ class StepView:
         return self.runs[0] if self.runs else None
 
     @property
+    def needs_confirm(self) -> bool:
+        """The latest real run was lost mid-run: running again needs "I checked"."""
+        real = next((run for run in self.runs if not run.dry_run), None)
+        if real is None:  # only dry runs on the page: the step's status says
+            return self.step.status == IncidentStep.Status.OUTCOME_UNKNOWN
+        return real.status == StepRun.Status.OUTCOME_UNKNOWN
+
+    @property
     def overdue(self) -> bool:
         return bool(
             self.step.due_at and self.step.due_at <= timezone.now() and not self.step.is_finished

@@ -20,11 +20,15 @@ class Performed:
     data: dict = field(default_factory=dict)
 
 
-def incident_step_done_by_person(*, incident_id: int, key: str) -> IncidentStep | None:
-    """The step, when a person already did it (so the saga does not do it again)."""
-    return IncidentStep.objects.filter(
+def incident_step_done_by_person(*, incident_id: int, key: str, since=None) -> IncidentStep | None:
+    """The step, when a person already did it (at or after `since`, when given), so the saga
+    does not do it again."""
+    done = IncidentStep.objects.filter(
         incident_id=incident_id, key=key, status=IncidentStep.Status.DONE, done_elsewhere=""
-    ).first()
+    )
+    if since is not None:
+        done = done.filter(completed_at__gte=since)
+    return done.first()
 
 
 @transaction.atomic

@@ -21,16 +21,16 @@ CONFIRM_LABEL = "I checked: run again"
 def _outcome_unknown_confirm(step: IncidentStep, actor: Any, confirmed: bool) -> None:
     """A step whose last run's worker was lost mid-run (it may have acted) runs for real
     again only when a person says they checked what it did; that is audited."""
-    if step.status != IncidentStep.Status.OUTCOME_UNKNOWN:
+    lost = step.lost_run()
+    if lost is None:
         return
-    lost = step.runs.filter(status=StepRun.Status.OUTCOME_UNKNOWN, dry_run=False).first()
-    which = f"Run #{lost.pk}" if lost else "The last run"
+    which = f"Run #{lost.pk}"
     if not confirmed:
         raise ValidationError(
             f"{which}'s outcome is unknown: its worker was lost after it started, so it may "
             f"have acted. Check what it did (its log), then tick “{CONFIRM_LABEL}”."
         )
-    data = {"step": step.number, "lost_run_id": lost.pk if lost else None}
+    data = {"step": step.number, "lost_run_id": lost.pk}
     timeline_append(
         incident=step.incident,
         kind="rerun_confirmed",
@@ -47,6 +47,16 @@ def _outcome_unknown_confirm(step: IncidentStep, actor: Any, confirmed: bool) ->
         incident_id=step.incident_id,
         data=data,
     )
+
+
+def _one_real_run_at_a_time(step: IncidentStep) -> None:
+    """A second real run while one is queued or running could act twice (and the sweep
+    would later mark the newer outcome unknown with the older run)."""
+    busy = step.runs.filter(dry_run=False, status__in=StepRun.UNFINISHED).order_by("id").first()
+    if busy is not None:
+        raise ValidationError(
+            f"Run #{busy.pk} of step {step.number} is still {busy.status}: wait for it to end."
+        )
 
 
 @transaction.atomic
@@ -78,6 +88,7 @@ def step_run_request(
     # exactly as the page's form would prefill them.
     cleaned = params_clean(action.params, {**step_initial_params(step=step), **(params or {})})
     if not dry_run:
+        _one_real_run_at_a_time(step)
         _outcome_unknown_confirm(step, actor, confirm_rerun)
     if action.risky and not dry_run:
         return approval_request(step=step, action_key=action.key, params=cleaned, actor=actor)

@@ -35,6 +35,8 @@ def incident_step_complete(
         raise ValidationError("The incident is no longer open.")
     if step.done_elsewhere:
         raise ValidationError(f"Already done by {step.done_elsewhere}: {step.note}")
+    if step.is_finished:
+        raise ValidationError(f"Step {step.number} is already {step.status}.")
     if step.kind == IncidentStep.Kind.ACTION and not skip:
         raise ValidationError("Action steps are done by running them.")
     if step.kind == IncidentStep.Kind.GATE and not skip:
