@@ -8,6 +8,7 @@ network read: these are rendered on every refresh of a page.
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -78,8 +79,30 @@ def rotation_consequences(params: dict) -> list[str]:
     return said
 
 
-def _key_revoked(run: RotationRun) -> bool:
-    return run.targets.filter(kind=RotationTarget.Kind.SUPABASE_KEY, state="revoked").exists()
+def _later_success() -> Exists:
+    """A later rotation of the same leaked key that succeeded (it revoked the key)."""
+    return Exists(
+        RotationRun.objects.filter(
+            leaked_fingerprint=OuterRef("leaked_fingerprint"),
+            status=_S.SUCCEEDED,
+            pk__gt=OuterRef("pk"),
+        )
+    )
+
+
+# Rolled back or failed before the revoke — or cancelled after that: cancelling a stopped
+# rotation revokes nothing, so it must not silence the alarm.
+_STOPPED = Q(status__in=STILL_ACTIVE) | Q(status=_S.CANCELLED, failed_step__isnull=False)
+
+
+def key_still_active(run: RotationRun) -> bool:
+    """This rotation stopped before revoking the leaked key and no later one revoked it."""
+    return (
+        RotationRun.objects.filter(_STOPPED, pk=run.pk)
+        .exclude(targets__kind=RotationTarget.Kind.SUPABASE_KEY, targets__state="revoked")
+        .exclude(_later_success())
+        .exists()
+    )
 
 
 def _next_action(run: RotationRun) -> str:
@@ -97,13 +120,15 @@ def rotation_notice(run: RotationRun) -> Notice:
     ]
     url = reverse("admin:rotation_rotationrun_change", args=[run.pk])
     env = run.project.environment
-    if run.status in STILL_ACTIVE and not _key_revoked(run):
+    if key_still_active(run):
         failed = RotationStep.NAMES.get(RotationStep.KEYS[(run.failed_step or 1) - 1], "")
+        how = {_S.ROLLED_BACK: "rolled back", _S.FAILED: "failed"}.get(
+            run.status, "was cancelled after it stopped"
+        )
         return Notice(
             tone="red",
             headline=f"The leaked key is still active: rotation #{run.pk} of the {env} key "
-            f"{'rolled back' if run.status == _S.ROLLED_BACK else 'failed'} at step "
-            f"{run.failed_step} ({failed}).",
+            f"{how} at step {run.failed_step} ({failed}).",
             lines=[run.error, _next_action(run)] if run.error else [_next_action(run)],
             link_url=url,
             link_label=f"Open rotation #{run.pk} to resume or cancel it",
@@ -142,8 +167,9 @@ def rotations_key_still_active(*, limit: int = 5) -> list[dict]:
     """For the front page: rotations that rolled back or failed before the leaked key was
     revoked (two queries)."""
     runs = list(
-        RotationRun.objects.filter(status__in=STILL_ACTIVE)
+        RotationRun.objects.filter(_STOPPED)
         .exclude(targets__kind=RotationTarget.Kind.SUPABASE_KEY, targets__state="revoked")
+        .exclude(_later_success())
         .select_related("project")
         .order_by("-id")[:limit]
     )

@@ -16,7 +16,8 @@ from incidents.services import (
     incident_step_complete,
     step_run_request,
 )
-from rotation.services import rotation_request
+from rotation.models import RotationRun
+from rotation.services import rotation_cancel, rotation_request
 from tests.rotation.rotation_support import *  # noqa: F403  (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,27 @@ def test_a_skip_is_not_approved_once_the_incident_is_resolved(
         approval_decide(approval=skip, actor=second_admin, approve=True)
     step.refresh_from_db()
     assert step.status != "skipped"
+
+
+def test_cancelling_a_rolled_back_rotation_does_not_silence_the_alarm(
+    world, rotate, leak_incident, ops_user, client_for
+):
+    world.sim.set_deploy_result("ERROR")
+    run = rotate()
+    assert run.status == RotationRun.Status.ROLLED_BACK
+    rotation_cancel(run=run, actor=ops_user, reason="starting over later")
+
+    client = client_for(ops_user)
+    work = client.get(reverse("admin:incidents_incident_work", args=[leak_incident.pk]))
+    assert f"The leaked key is still active: rotation #{run.pk}" in work.content.decode()
+    assert "was cancelled after it stopped" in work.content.decode()
+    front = client.get(reverse("admin:index")).content.decode()
+    assert "The leaked key is still active" in front
+
+    world.sim.set_deploy_result("READY")
+    assert rotate().status == RotationRun.Status.SUCCEEDED  # a later rotation revokes it
+    front = client.get(reverse("admin:index")).content.decode()
+    assert "The leaked key is still active" not in front
 
 
 def test_a_malformed_rotation_id_in_the_admin_url_is_not_found(client_for, support_user):
