@@ -31,8 +31,16 @@ Said = tuple[int, str] | None
 Act = Callable[[object, Incident], Said]
 
 
+def _posted(model, request, field: str, incident: Incident):
+    """The incident's row named by a posted id; a malformed id is a message, not a 500."""
+    value = request.POST.get(field, "")
+    if not value.isascii() or not value.isdigit():
+        raise ValidationError(f"The form's {field} is not a valid id: reload the page.")
+    return get_object_or_404(model, pk=int(value), incident=incident)
+
+
 def _step(request, incident: Incident) -> IncidentStep:
-    return get_object_or_404(IncidentStep, pk=request.POST.get("step"), incident=incident)
+    return _posted(IncidentStep, request, "step", incident)
 
 
 def _queued(result: StepRun | Approval) -> Said:
@@ -104,14 +112,14 @@ def _run(*, dry_run: bool) -> Act:
 
 
 def rerun(request, incident: Incident) -> Said:
-    run = get_object_or_404(StepRun, pk=request.POST.get("run"), incident=incident)
+    run = _posted(StepRun, request, "run", incident)
     return _queued(step_rerun(run=run, actor=request.user, confirm_rerun=_confirmed(request)))
 
 
 def _decide(*, approve: bool) -> Act:
     def act(request, incident: Incident) -> Said:
         post = request.POST
-        approval = get_object_or_404(Approval, pk=post.get("approval"), incident=incident)
+        approval = _posted(Approval, request, "approval", incident)
         approval_decide(
             approval=approval,
             actor=request.user,

@@ -140,3 +140,27 @@ def test_the_page_query_count_does_not_grow_with_runs_and_approvals(
     with CaptureQueriesContext(connection) as more:
         assert client.get(url).status_code == 200
     assert len(more) == len(few)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"op": "skip", "step": "abc", "note": "x"},
+        {"op": "run", "step": ""},
+        {"op": "check", "step": "٣"},  # a digit, but not an ASCII one
+        {"op": "rerun", "run": "x"},
+        {"op": "approve", "approval": "1e3"},
+    ],
+)
+def test_a_malformed_id_in_a_button_form_is_a_message_not_a_500(
+    client_for, admin_user, open_incident, form
+):
+    incident = open_incident("credential_leak")
+    before = TimelineEntry.objects.filter(incident=incident).count()
+    client = client_for(admin_user)
+    response = client.post(
+        reverse("admin:incidents_incident_act", args=[incident.pk]), form, follow=True
+    )
+    assert response.status_code == 200
+    assert "is not a valid id" in response.content.decode()
+    assert TimelineEntry.objects.filter(incident=incident).count() == before
