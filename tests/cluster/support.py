@@ -1,25 +1,12 @@
 """Helpers for the multi-host test: reading /metrics, the simulator's send log, the lease."""
 
 import itertools
-import re
 import time
 
 from django.db import close_old_connections, connection
 
 from campaigns.session_lease import APP_NAME_PREFIX, LOCK_CLASS, lock_key
-
-
-def metric(text: str, name: str, **labels) -> float:
-    """Sum of the samples `name{labels…}` in a Prometheus text page (labels as a subset)."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.match(r"^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if all(found.get(k) == str(v) for k, v in labels.items()):
-            total += float(match.group(3))
-    return total
+from tests.prometheus_text import metric  # noqa: F401 (the cluster test reads it from here)
 
 
 def send_calls(sim, campaign_id: int) -> list[float]:

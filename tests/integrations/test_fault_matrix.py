@@ -18,6 +18,19 @@ from integrations.clients.vercel import VercelClient
 from integrations.errors import RateLimited, Rejected, Timeout, Unavailable
 from tests.integrations.conftest import PROJECT_REF
 
+
+def assert_typed(error, *, status, code, retry_after) -> None:
+    """The typed error carries the status, the vendor's code and (429) the Retry-After."""
+    assert error.status == status
+    if code:
+        assert error.code == code
+    if isinstance(error, RateLimited):
+        if retry_after is None:
+            assert error.retry_after is None
+        else:
+            assert error.retry_after == pytest.approx(retry_after, abs=1.5)
+
+
 FUNCTIONS = f"https://{PROJECT_REF}.supabase.co/functions/v1"
 
 # vendor → (method, URL, the client call)
@@ -163,14 +176,7 @@ def test_fault_maps_to_typed_error(
     with pytest.raises(error) as exc:
         call()
     assert exc.value.service in (vendor.split("_")[0], vendor)
-    assert exc.value.status == status
-    if code:
-        assert exc.value.code == code
-    if error is RateLimited:
-        if retry_after is None:
-            assert exc.value.retry_after is None
-        else:
-            assert exc.value.retry_after == pytest.approx(retry_after, abs=1.5)
+    assert_typed(exc.value, status=status, code=code, retry_after=retry_after)
     assert "test-" not in str(exc.value) and "sb_secret" not in str(exc.value)
 
 

@@ -17,6 +17,7 @@ from integrations.clients.supabase_admin import SupabaseAdminProbe
 from integrations.clients.supabase_management import SupabaseManagementClient
 from integrations.clients.vercel import VercelClient
 from integrations.errors import RateLimited, Rejected, Timeout, Unavailable
+from tests.integrations.test_fault_matrix import assert_typed
 
 CALLS = {
     "supabase_management": lambda: SupabaseManagementClient().functions(),
@@ -99,14 +100,7 @@ def test_fault_maps_to_typed_error(
     switch(simulator, service, **fault)
     with pytest.raises(error) as exc:
         CALLS[service]()
-    assert exc.value.status == status
-    if code:
-        assert exc.value.code == code
-    if error is RateLimited:
-        if retry_after is None:
-            assert exc.value.retry_after is None
-        else:
-            assert exc.value.retry_after == pytest.approx(retry_after, abs=1.5)
+    assert_typed(exc.value, status=status, code=code, retry_after=retry_after)
     assert "sim-" not in str(exc.value)  # no credential in the message
 
 

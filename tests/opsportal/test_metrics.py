@@ -2,8 +2,6 @@
 watches — latency by route pattern, redeem outcomes, dispatcher sends and throttle use,
 tasks and the queue, probe states, audit seal lag, open incidents by severity."""
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -16,6 +14,7 @@ from incidents.models import Incident
 from integrations.models import ProbeResult
 from opsportal.management.commands.metrics_exporter import exporter_app
 from tests.campaigns.conftest import campaign_factory  # noqa: F401,F811  (a fixture)
+from tests.prometheus_text import metric
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +31,6 @@ def scrape(settings):
         return response.content.decode()
 
     return get
-
-
-def value(text: str, name: str, **labels) -> float:
-    """The sum of the samples `name{labels…}` (labels matched as a subset); 0 when none."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.match(r"^([a-z_:]+)(?:\{(.*)\})? (\S+)$", line)
-        if not match or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if all(found.get(k) == str(v) for k, v in labels.items()):
-            total += float(match.group(3))
-    return total
 
 
 def test_who_may_scrape(settings):
@@ -65,7 +51,7 @@ def test_who_may_scrape(settings):
 
 def test_request_latency_is_labelled_by_route_pattern_not_path(scrape, client_for, ops_user):
     campaign = Campaign.objects.create(name="c", template="promo_v1")
-    before = value(
+    before = metric(
         scrape(),
         "opsportal_http_request_duration_seconds_count",
         route="api/campaigns/<int:campaign_id>/status",
@@ -75,7 +61,7 @@ def test_request_latency_is_labelled_by_route_pattern_not_path(scrape, client_fo
     client_for(ops_user).get("/no/such/page/123")
     text = scrape()
     assert (
-        value(
+        metric(
             text,
             "opsportal_http_request_duration_seconds_count",
             route="api/campaigns/<int:campaign_id>/status",
@@ -87,7 +73,7 @@ def test_request_latency_is_labelled_by_route_pattern_not_path(scrape, client_fo
     assert f"/api/campaigns/{campaign.pk}/status" not in text
     assert (
         "/no/such/page" not in text
-        and value(text, "opsportal_http_request_duration_seconds_count", route="unmatched") >= 1
+        and metric(text, "opsportal_http_request_duration_seconds_count", route="unmatched") >= 1
     )
 
 
@@ -106,11 +92,11 @@ def test_redeem_outcomes_are_counted_on_the_fast_path(scrape, station_with_token
     after = scrape()
     for outcome in ("redeemed", "replayed", "already_redeemed"):
         assert (
-            value(after, "opsportal_redeem_outcomes_total", outcome=outcome)
-            == value(before, "opsportal_redeem_outcomes_total", outcome=outcome) + 1
+            metric(after, "opsportal_redeem_outcomes_total", outcome=outcome)
+            == metric(before, "opsportal_redeem_outcomes_total", outcome=outcome) + 1
         ), outcome
     assert (
-        value(
+        metric(
             after,
             "opsportal_http_request_duration_seconds_count",
             route="api/station/redeem",
@@ -159,19 +145,19 @@ def test_state_gauges(scrape, ops_user, campaign_factory):  # noqa: F811
     async_task("math.floor", 1.5)  # waits in the (ORM) queue
 
     text = scrape()
-    assert value(text, "opsportal_incidents_open", severity="sev1") == 1
-    assert value(text, "opsportal_incidents_open", severity="sev3") == 0
-    assert value(text, "opsportal_campaign_throttle_per_minute", campaign=campaign.pk) == 120
-    assert value(text, "opsportal_campaign_throttle_use", campaign=campaign.pk) == pytest.approx(
+    assert metric(text, "opsportal_incidents_open", severity="sev1") == 1
+    assert metric(text, "opsportal_incidents_open", severity="sev3") == 0
+    assert metric(text, "opsportal_campaign_throttle_per_minute", campaign=campaign.pk) == 120
+    assert metric(text, "opsportal_campaign_throttle_use", campaign=campaign.pk) == pytest.approx(
         1 / 120
     )
-    assert value(text, "opsportal_audit_unsealed_entries") >= 1
+    assert metric(text, "opsportal_audit_unsealed_entries") >= 1
     assert "opsportal_audit_seal_lag_seconds" in text
-    assert value(text, "opsportal_task_queue_depth") >= 1
+    assert metric(text, "opsportal_task_queue_depth") >= 1
     assert "opsportal_task_queue_oldest_age_seconds" in text
-    assert value(text, "opsportal_integration_state", integration="slack", reason="ok") == 0
+    assert metric(text, "opsportal_integration_state", integration="slack", reason="ok") == 0
     assert (
-        value(
+        metric(
             text, "opsportal_integration_state", integration="voucher_png", reason="not_configured"
         )
         == 2
@@ -179,10 +165,10 @@ def test_state_gauges(scrape, ops_user, campaign_factory):  # noqa: F811
 
 
 def test_workers_count_the_tasks_they_run(scrape):
-    before = value(scrape(), "opsportal_task_runs_total", task="math.floor", result="success")
+    before = metric(scrape(), "opsportal_task_runs_total", task="math.floor", result="success")
     async_task("math.floor", 1.5, sync=True)  # runs the worker's code path here
     assert (
-        value(scrape(), "opsportal_task_runs_total", task="math.floor", result="success")
+        metric(scrape(), "opsportal_task_runs_total", task="math.floor", result="success")
         == before + 1
     )
 
